@@ -1,0 +1,1 @@
+//! BPMN. Being written.

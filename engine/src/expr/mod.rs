@@ -1,0 +1,1 @@
+//! The JUEL subset. Being written.

@@ -1,0 +1,1 @@
+//! procos's Camunda 7 `engine-rest` API.

@@ -1,0 +1,212 @@
+//! Variable scopes and the expression context of a token.
+//!
+//! Reading a variable looks at the token's own variables, then its parent's, up to the
+//! process instance. Writing follows Camunda's `setVariable`: the value goes to the
+//! nearest scope that already has the variable, else to the process instance.
+
+use crate::bpmn::ProcessGraph;
+use crate::expr::{Bean, Context, ElValue, EvalError};
+use crate::ids::Id;
+use crate::time::Timestamp;
+use crate::value::Value;
+
+use super::effects::VariableChange;
+use super::state::Instance;
+
+/// The value of `name` as seen from `from`.
+pub fn lookup<'a>(inst: &'a Instance, from: Id, name: &str) -> Option<&'a Value> {
+    let mut cur = Some(from);
+    while let Some(id) = cur {
+        let token = inst.token(id)?;
+        if let Some(v) = token.vars.get(name) {
+            return Some(v);
+        }
+        cur = token.parent;
+    }
+    None
+}
+
+/// Sets `name` as `execution.setVariable` does, starting at `from`.
+pub fn set(
+    inst: &mut Instance,
+    from: Id,
+    name: &str,
+    value: Value,
+    transient: bool,
+    changes: &mut Vec<VariableChange>,
+) {
+    let mut target = inst.id;
+    let mut cur = Some(from);
+    while let Some(id) = cur {
+        let Some(token) = inst.token(id) else { break };
+        if token.vars.contains(name) {
+            target = id;
+            break;
+        }
+        cur = token.parent;
+    }
+    set_local(inst, target, name, value, transient, changes);
+}
+
+/// Sets `name` in the scope of `token` itself.
+pub fn set_local(
+    inst: &mut Instance,
+    token: Id,
+    name: &str,
+    value: Value,
+    transient: bool,
+    changes: &mut Vec<VariableChange>,
+) {
+    if let Some(t) = inst.token_mut(token) {
+        t.vars.set_with(name, value, transient);
+        if !transient {
+            changes.push(VariableChange {
+                scope: token,
+                name: name.to_owned(),
+                removed: false,
+            });
+        }
+    }
+}
+
+/// Removes `name` from the nearest scope that has it, starting at `from`.
+pub fn remove(inst: &mut Instance, from: Id, name: &str, changes: &mut Vec<VariableChange>) {
+    let mut cur = Some(from);
+    while let Some(id) = cur {
+        let Some(token) = inst.token_mut(id) else { return };
+        if token.vars.remove(name).is_some() {
+            changes.push(VariableChange {
+                scope: id,
+                name: name.to_owned(),
+                removed: true,
+            });
+            return;
+        }
+        cur = token.parent;
+    }
+}
+
+/// What an expression sees while running for a token.
+pub struct TokenContext<'a> {
+    /// The process.
+    pub graph: &'a ProcessGraph,
+    /// The instance.
+    pub inst: &'a mut Instance,
+    /// The token the expression runs for.
+    pub token: Id,
+    /// Current time.
+    pub now: Timestamp,
+    /// The process definition id, for `execution.processDefinitionId`.
+    pub definition_id: &'a str,
+    /// The tenant, for `execution.tenantId`.
+    pub tenant_id: Option<&'a str>,
+    /// The authenticated user, if any.
+    pub user: Option<&'a str>,
+    /// Where variable writes are recorded.
+    pub changes: &'a mut Vec<VariableChange>,
+}
+
+impl Context for TokenContext<'_> {
+    fn resolve(&self, name: &str) -> Option<ElValue> {
+        match name {
+            "execution" => return Some(ElValue::Bean(Bean::Execution)),
+            "authenticatedUserId" => {
+                return Some(self.user.map_or(ElValue::Null, |u| ElValue::String(u.to_owned())))
+            }
+            _ => {}
+        }
+        self.variable(name)
+    }
+
+    fn variable(&self, name: &str) -> Option<ElValue> {
+        lookup(self.inst, self.token, name).map(ElValue::from_value)
+    }
+
+    fn variable_local(&self, name: &str) -> Option<ElValue> {
+        self.inst
+            .token(self.token)
+            .and_then(|t| t.vars.get(name))
+            .map(ElValue::from_value)
+    }
+
+    fn variable_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = Vec::new();
+        let mut cur = Some(self.token);
+        while let Some(id) = cur {
+            let Some(token) = self.inst.token(id) else { break };
+            for v in token.vars.iter() {
+                if !names.iter().any(|n| *n == v.name) {
+                    names.push(v.name.clone());
+                }
+            }
+            cur = token.parent;
+        }
+        names
+    }
+
+    fn set_variable(&mut self, name: &str, value: ElValue) -> Result<(), EvalError> {
+        set(self.inst, self.token, name, value.into_value(), false, self.changes);
+        Ok(())
+    }
+
+    fn set_variable_local(&mut self, name: &str, value: ElValue) -> Result<(), EvalError> {
+        set_local(self.inst, self.token, name, value.into_value(), false, self.changes);
+        Ok(())
+    }
+
+    fn remove_variable(&mut self, name: &str) -> Result<(), EvalError> {
+        remove(self.inst, self.token, name, self.changes);
+        Ok(())
+    }
+
+    fn bean_property(&self, bean: Bean, property: &str) -> Option<ElValue> {
+        if bean != Bean::Execution {
+            return None;
+        }
+        let token = self.inst.token(self.token)?;
+        let node = token.node.map(|n| self.graph.node(n));
+        let text = |s: &str| Some(ElValue::String(s.to_owned()));
+        match property {
+            "id" => text(&token.id.to_string()),
+            "processInstanceId" => text(&self.inst.id.to_string()),
+            "processBusinessKey" | "businessKey" => Some(
+                self.inst
+                    .business_key
+                    .as_ref()
+                    .map_or(ElValue::Null, |k| ElValue::String(k.clone())),
+            ),
+            "processDefinitionId" => text(self.definition_id),
+            "activityId" | "currentActivityId" => match node {
+                Some(n) => text(&n.id),
+                None => Some(ElValue::Null),
+            },
+            "currentActivityName" | "activityName" => Some(
+                node.and_then(|n| n.name.as_deref())
+                    .map_or(ElValue::Null, |n| ElValue::String(n.to_owned())),
+            ),
+            "parentId" => Some(
+                token
+                    .parent
+                    .map_or(ElValue::Null, |p| ElValue::String(p.to_string())),
+            ),
+            "tenantId" => Some(
+                self.tenant_id
+                    .map_or(ElValue::Null, |t| ElValue::String(t.to_owned())),
+            ),
+            "eventName" => Some(ElValue::Null),
+            _ => None,
+        }
+    }
+
+    fn now(&self) -> Timestamp {
+        self.now
+    }
+
+    fn current_user(&self) -> Option<String> {
+        self.user.map(str::to_owned)
+    }
+
+    fn current_user_groups(&self) -> Vec<String> {
+        Vec::new()
+    }
+}

@@ -357,22 +357,32 @@ impl<'g, 'a> ProcessBuilder<'g, 'a> {
         let mut seen: HashMap<&str, u32> = HashMap::new();
         for raw in &self.raw_flows {
             let el = raw.el;
-            let id = el.attr("id").unwrap_or("");
-            if id.is_empty() {
-                self.problems.error(at(el), "a <sequenceFlow> has no 'id' attribute");
-            } else if let Some(line) = seen.insert(id, el.line) {
-                // The original ProcOS orchestrator reuses a flow id; its author clearly
-                // meant two flows, so both are kept (Camunda's XSD check refuses it).
-                self.problems.warning(
-                    at(el),
-                    format!("the sequence flow id '{id}' is used twice (also at line {line}); both flows are kept, but Camunda refuses such a file"),
-                );
-            } else if self.ids.contains_key(id) {
-                self.problems.error(
-                    at(el),
-                    format!("the id '{id}' is used by more than one element; element ids must be unique"),
-                );
+            // Camunda accepts sequence flows without an id (its own tests have many).
+            let declared = el.attr("id").filter(|id| !id.is_empty());
+            if let Some(id) = declared {
+                if let Some(line) = seen.insert(id, el.line) {
+                    // The original ProcOS orchestrator reuses a flow id; its author clearly
+                    // meant two flows, so both are kept (Camunda's XSD check refuses it).
+                    self.problems.warning(
+                        at(el),
+                        format!("the sequence flow id '{id}' is used twice (also at line {line}); both flows are kept, but Camunda refuses such a file"),
+                    );
+                } else if self.ids.contains_key(id) {
+                    self.problems.error(
+                        at(el),
+                        format!("the id '{id}' is used by more than one element; element ids must be unique"),
+                    );
+                }
             }
+            let id: String = match declared {
+                Some(id) => id.to_owned(),
+                None => format!(
+                    "{}-{}",
+                    el.attr("sourceRef").unwrap_or("?"),
+                    el.attr("targetRef").unwrap_or("?")
+                ),
+            };
+            let id = id.as_str();
             let endpoint = |attr: &str, problems: &mut Problems| -> Option<NodeIdx> {
                 let which = if attr == "sourceRef" { "source" } else { "destination" };
                 let Some(r) = el.attr(attr) else {

@@ -12,9 +12,8 @@ use super::extensions::{
     at, expression, ext_attr, ext_expression, form_fields, io_mapping, properties, refuse_java,
 };
 use super::graph::{
-    Asynchrony, EventTrigger, ExternalTaskDef, Flow, FlowIdx, GatewayKind, Node, NodeIdx,
-    NodeKind, ProcessGraph, Reachability, Scope, SubProcess, TaskKind, ThrowResult, TimerDef,
-    UserTaskDef,
+    Asynchrony, EventTrigger, ExternalTaskDef, Flow, FlowIdx, GatewayKind, Node, NodeIdx, NodeKind,
+    ProcessGraph, Reachability, Scope, SubProcess, TaskKind, ThrowResult, TimerDef, UserTaskDef,
 };
 use super::problem::{Problem, Problems};
 use super::xml::{self, Element, Limits, Ns};
@@ -260,7 +259,9 @@ impl<'g, 'a> ProcessBuilder<'g, 'a> {
     fn build(mut self, process: &'a Element) -> Option<ProcessGraph> {
         let key = process.attr("id").unwrap_or_default().to_owned();
         refuse_java(process, self.problems);
-        let history_time_to_live = ext_attr(process, "historyTimeToLive").and_then(|text| {
+        // An empty value means "not set", as Camunda reads it.
+        let ttl_text = ext_attr(process, "historyTimeToLive").filter(|t| !t.trim().is_empty());
+        let history_time_to_live = ttl_text.and_then(|text| {
             match parse_history_ttl(text) {
                 Some(days) => Some(days),
                 None => {
@@ -272,7 +273,7 @@ impl<'g, 'a> ProcessBuilder<'g, 'a> {
                 }
             }
         });
-        if history_time_to_live.is_none() && ext_attr(process, "historyTimeToLive").is_none() {
+        if ttl_text.is_none() {
             self.problems.warning(
                 at(process),
                 format!("process '{key}' has no camunda:historyTimeToLive: Camunda 7.20 and later refuse such a file by default; procos keeps its history until it is deleted"),
@@ -333,9 +334,12 @@ impl<'g, 'a> ProcessBuilder<'g, 'a> {
                             );
                         }
                     }
-                    _ => self
-                        .problems
-                        .error(at(child), format!("a <{name}> has no 'id' attribute")),
+                    // Camunda accepts an element without id as long as nothing refers
+                    // to it; it gets a generated id (see `build_node`).
+                    _ => self.problems.warning(
+                        at(child),
+                        format!("a <{name}> has no 'id' attribute; procos names it after its position in the file"),
+                    ),
                 }
                 self.raw.push(RawNode { el: child, parent });
                 if matches!(name, "subProcess" | "transaction" | "adHocSubProcess") {
@@ -384,9 +388,16 @@ impl<'g, 'a> ProcessBuilder<'g, 'a> {
             };
             let id = id.as_str();
             let endpoint = |attr: &str, problems: &mut Problems| -> Option<NodeIdx> {
-                let which = if attr == "sourceRef" { "source" } else { "destination" };
+                let which = if attr == "sourceRef" {
+                    "source"
+                } else {
+                    "destination"
+                };
                 let Some(r) = el.attr(attr) else {
-                    problems.error(at(el), format!("Invalid {which} 'null' of sequence flow '{id}'"));
+                    problems.error(
+                        at(el),
+                        format!("Invalid {which} 'null' of sequence flow '{id}'"),
+                    );
                     return None;
                 };
                 match self.ids.get(r) {
@@ -401,7 +412,10 @@ impl<'g, 'a> ProcessBuilder<'g, 'a> {
                         Some(idx)
                     }
                     None => {
-                        problems.error(at(el), format!("Invalid {which} '{r}' of sequence flow '{id}'"));
+                        problems.error(
+                            at(el),
+                            format!("Invalid {which} '{r}' of sequence flow '{id}'"),
+                        );
                         None
                     }
                 }
@@ -509,7 +523,8 @@ impl<'g, 'a> ProcessBuilder<'g, 'a> {
         let io = io_mapping(el, self.problems);
         if let Some(mapping) = &io {
             let tag = &*el.name;
-            let event_subprocess = matches!(&kind, NodeKind::SubProcess(sub) if sub.event_subprocess);
+            let event_subprocess =
+                matches!(&kind, NodeKind::SubProcess(sub) if sub.event_subprocess);
             if tag.contains("Gateway") || tag == "startEvent" || tag == "boundaryEvent" {
                 self.problems.error(
                     at(el),
@@ -521,12 +536,17 @@ impl<'g, 'a> ProcessBuilder<'g, 'a> {
                     "camunda:inputOutput mapping unsupported for element type 'subProcess' with attribute 'triggeredByEvent = true'.",
                 );
             } else if tag == "endEvent" && !mapping.outputs.is_empty() {
-                self.problems
-                    .error(at(el), "camunda:outputParameter not allowed for element type 'endEvent'.");
+                self.problems.error(
+                    at(el),
+                    "camunda:outputParameter not allowed for element type 'endEvent'.",
+                );
             }
         }
         Node {
-            id: el.attr("id").unwrap_or("").into(),
+            id: match el.attr("id").filter(|id| !id.is_empty()) {
+                Some(id) => id.into(),
+                None => format!("{}_{}_{}", el.name, el.line, el.column).into(),
+            },
             name: el.attr("name").map(Into::into),
             kind,
             parent,
@@ -567,7 +587,13 @@ impl<'g, 'a> ProcessBuilder<'g, 'a> {
                 let interrupting = el
                     .attr("isInterrupting")
                     .is_none_or(|v| !v.eq_ignore_ascii_case("false"));
-                (NodeKind::StartEvent { trigger, interrupting }, ty)
+                (
+                    NodeKind::StartEvent {
+                        trigger,
+                        interrupting,
+                    },
+                    ty,
+                )
             }
             "endEvent" => {
                 let result = self.throw_result(el, parent, links, true);
@@ -592,7 +618,8 @@ impl<'g, 'a> ProcessBuilder<'g, 'a> {
                     EventTrigger::Conditional { .. } => "intermediateConditional",
                     EventTrigger::Link { .. } => "intermediateLinkCatch",
                     _ => {
-                        self.problems.error(at(el), "Unsupported intermediate catch event type");
+                        self.problems
+                            .error(at(el), "Unsupported intermediate catch event type");
                         "intermediateCatchEvent"
                     }
                 };
@@ -641,7 +668,8 @@ impl<'g, 'a> ProcessBuilder<'g, 'a> {
                     EventTrigger::Compensation => "compensationBoundaryCatch",
                     EventTrigger::Cancel => "cancelBoundaryCatch",
                     EventTrigger::None | EventTrigger::Link { .. } => {
-                        self.problems.error(at(el), "Unsupported boundary event type");
+                        self.problems
+                            .error(at(el), "Unsupported boundary event type");
                         "boundaryEvent"
                     }
                 };
@@ -683,7 +711,10 @@ impl<'g, 'a> ProcessBuilder<'g, 'a> {
                 };
                 (NodeKind::Task(self.service_like(el, ty)), ty)
             }
-            "userTask" => (NodeKind::Task(TaskKind::User(self.user_task(el))), "userTask"),
+            "userTask" => (
+                NodeKind::Task(TaskKind::User(self.user_task(el))),
+                "userTask",
+            ),
             "receiveTask" => {
                 let message = el.attr("messageRef").and_then(|r| self.message_name(el, r));
                 (NodeKind::Task(TaskKind::Receive { message }), "receiveTask")
@@ -695,7 +726,9 @@ impl<'g, 'a> ProcessBuilder<'g, 'a> {
                     || format.eq_ignore_ascii_case("jython")
                     || format.eq_ignore_ascii_case("ruby")
                 {
-                    format!("'{format}' scripts need a JVM script engine, which procos does not have")
+                    format!(
+                        "'{format}' scripts need a JVM script engine, which procos does not have"
+                    )
                 } else {
                     format!("script tasks (scriptFormat '{format}') are not supported by this version of procos")
                 };
@@ -736,7 +769,11 @@ impl<'g, 'a> ProcessBuilder<'g, 'a> {
                         transaction,
                         scope: Scope::default(),
                     })),
-                    if transaction { "transaction" } else { "subProcess" },
+                    if transaction {
+                        "transaction"
+                    } else {
+                        "subProcess"
+                    },
                 )
             }
             "adHocSubProcess" => {
@@ -746,10 +783,19 @@ impl<'g, 'a> ProcessBuilder<'g, 'a> {
                 );
                 (NodeKind::Task(TaskKind::Undefined), "adHocSubProcess")
             }
-            "exclusiveGateway" => (NodeKind::Gateway(GatewayKind::Exclusive), "exclusiveGateway"),
+            "exclusiveGateway" => (
+                NodeKind::Gateway(GatewayKind::Exclusive),
+                "exclusiveGateway",
+            ),
             "parallelGateway" => (NodeKind::Gateway(GatewayKind::Parallel), "parallelGateway"),
-            "inclusiveGateway" => (NodeKind::Gateway(GatewayKind::Inclusive), "inclusiveGateway"),
-            "eventBasedGateway" => (NodeKind::Gateway(GatewayKind::EventBased), "eventBasedGateway"),
+            "inclusiveGateway" => (
+                NodeKind::Gateway(GatewayKind::Inclusive),
+                "inclusiveGateway",
+            ),
+            "eventBasedGateway" => (
+                NodeKind::Gateway(GatewayKind::EventBased),
+                "eventBasedGateway",
+            ),
             "complexGateway" => {
                 self.problems.error(
                     at(el),
@@ -778,7 +824,8 @@ impl<'g, 'a> ProcessBuilder<'g, 'a> {
             let advice = if ty.eq_ignore_ascii_case("mail") || ty.eq_ignore_ascii_case("shell") {
                 format!("Camunda's built-in '{ty}' task is not provided by procos: use camunda:type=\"external\" and serve the topic with `procos worker generic` (topic email_send for mail)")
             } else {
-                "the only type procos (and Camunda) knows besides 'mail' and 'shell' is 'external'".to_owned()
+                "the only type procos (and Camunda) knows besides 'mail' and 'shell' is 'external'"
+                    .to_owned()
             };
             self.problems.error(
                 at(el),
@@ -788,7 +835,12 @@ impl<'g, 'a> ProcessBuilder<'g, 'a> {
         }
         if let Some(text) = ext_attr(el, "expression") {
             let result_variable = ext_attr(el, "resultVariable").map(str::to_owned);
-            return match expression(text, el, &format!("camunda:expression of {kind} '{id}'"), self.problems) {
+            return match expression(
+                text,
+                el,
+                &format!("camunda:expression of {kind} '{id}'"),
+                self.problems,
+            ) {
                 Some(expression) => TaskKind::Expression {
                     expression,
                     result_variable,
@@ -874,8 +926,7 @@ impl<'g, 'a> ProcessBuilder<'g, 'a> {
                     def.candidate_users = expression(&users, el, "potentialOwner", self.problems);
                 }
                 if !groups.is_empty() {
-                    def.candidate_groups =
-                        expression(&groups, el, "potentialOwner", self.problems);
+                    def.candidate_groups = expression(&groups, el, "potentialOwner", self.problems);
                 }
             }
         }
@@ -884,9 +935,12 @@ impl<'g, 'a> ProcessBuilder<'g, 'a> {
 
     fn message_name(&mut self, el: &Element, reference: &str) -> Option<Expression> {
         match lookup(&self.globals.messages, reference) {
-            Some(Some(name)) if !name.is_empty() => {
-                expression(name, el, &format!("the name of message '{reference}'"), self.problems)
-            }
+            Some(Some(name)) if !name.is_empty() => expression(
+                name,
+                el,
+                &format!("the name of message '{reference}'"),
+                self.problems,
+            ),
             Some(_) => {
                 self.problems.error(
                     at(el),
@@ -906,15 +960,22 @@ impl<'g, 'a> ProcessBuilder<'g, 'a> {
 
     fn signal_name(&mut self, el: &Element, reference: &str) -> Option<Expression> {
         match lookup(&self.globals.signals, reference) {
-            Some(Some(name)) if !name.is_empty() => {
-                expression(name, el, &format!("the name of signal '{reference}'"), self.problems)
-            }
+            Some(Some(name)) if !name.is_empty() => expression(
+                name,
+                el,
+                &format!("the name of signal '{reference}'"),
+                self.problems,
+            ),
             Some(_) => {
-                self.problems.error(at(el), format!("signal with id '{reference}' has no name"));
+                self.problems
+                    .error(at(el), format!("signal with id '{reference}' has no name"));
                 None
             }
             None => {
-                self.problems.error(at(el), format!("Could not find signal with id '{reference}'"));
+                self.problems.error(
+                    at(el),
+                    format!("Could not find signal with id '{reference}'"),
+                );
                 None
             }
         }
@@ -953,7 +1014,8 @@ impl<'g, 'a> ProcessBuilder<'g, 'a> {
                     .message_name(el, r)
                     .map_or(EventTrigger::None, |name| EventTrigger::Message { name }),
                 None => {
-                    self.problems.error(at(el), "attribute 'messageRef' is required");
+                    self.problems
+                        .error(at(el), "attribute 'messageRef' is required");
                     EventTrigger::None
                 }
             },
@@ -993,7 +1055,8 @@ impl<'g, 'a> ProcessBuilder<'g, 'a> {
                     Some(r) => match lookup(&self.globals.escalations, r) {
                         Some(code) => code.map(str::to_owned),
                         None => {
-                            self.problems.error(at(el), format!("could not find escalation with id '{r}'"));
+                            self.problems
+                                .error(at(el), format!("could not find escalation with id '{r}'"));
                             None
                         }
                     },
@@ -1072,10 +1135,18 @@ impl<'g, 'a> ProcessBuilder<'g, 'a> {
             );
             return None;
         };
-        let text = expression(text, el, &format!("the {name} of timer '{id}'"), self.problems)?;
+        let text = expression(
+            text,
+            el,
+            &format!("the {name} of timer '{id}'"),
+            self.problems,
+        )?;
         if let Some(literal) = text.literal_text() {
             if let Err(e) = time::validate(kind, literal) {
-                self.problems.error(at(el), format!("the {name} of timer '{id}' is invalid: {e}"));
+                self.problems.error(
+                    at(el),
+                    format!("the {name} of timer '{id}' is invalid: {e}"),
+                );
             }
         }
         Some(TimerDef { kind, text })
@@ -1094,32 +1165,42 @@ impl<'g, 'a> ProcessBuilder<'g, 'a> {
         let id = el.attr("id").unwrap_or("");
         match &*def.name {
             "terminateEventDefinition" if is_end => ThrowResult::Terminate,
-            "errorEventDefinition" if is_end => match def.attr("errorRef").filter(|r| !r.is_empty()) {
-                None => {
-                    self.problems.error(at(el), "'errorRef' attribute is mandatory on error end event");
-                    ThrowResult::None
-                }
-                Some(r) => match lookup(&self.globals.errors, r) {
-                    Some((Some(code), message)) => ThrowResult::Error {
-                        code: Some(code.to_owned()),
-                        message: message.and_then(|m| {
-                            expression(m, el, &format!("camunda:errorMessage of error '{r}'"), self.problems)
-                        }),
-                    },
-                    Some((None, _)) => {
+            "errorEventDefinition" if is_end => {
+                match def.attr("errorRef").filter(|r| !r.is_empty()) {
+                    None => {
                         self.problems.error(
                             at(el),
-                            format!("'errorCode' is mandatory on errors referenced by throwing error event definitions, but the error '{r}' does not define one."),
+                            "'errorRef' attribute is mandatory on error end event",
                         );
                         ThrowResult::None
                     }
-                    // Camunda uses an errorRef that names no <error> as the error code.
-                    None => ThrowResult::Error {
-                        code: Some(r.to_owned()),
-                        message: None,
+                    Some(r) => match lookup(&self.globals.errors, r) {
+                        Some((Some(code), message)) => ThrowResult::Error {
+                            code: Some(code.to_owned()),
+                            message: message.and_then(|m| {
+                                expression(
+                                    m,
+                                    el,
+                                    &format!("camunda:errorMessage of error '{r}'"),
+                                    self.problems,
+                                )
+                            }),
+                        },
+                        Some((None, _)) => {
+                            self.problems.error(
+                            at(el),
+                            format!("'errorCode' is mandatory on errors referenced by throwing error event definitions, but the error '{r}' does not define one."),
+                        );
+                            ThrowResult::None
+                        }
+                        // Camunda uses an errorRef that names no <error> as the error code.
+                        None => ThrowResult::Error {
+                            code: Some(r.to_owned()),
+                            message: None,
+                        },
                     },
-                },
-            },
+                }
+            }
             "escalationEventDefinition" => match def.attr("escalationRef") {
                 None => {
                     self.problems.error(
@@ -1133,12 +1214,18 @@ impl<'g, 'a> ProcessBuilder<'g, 'a> {
                         code: Some(code.to_owned()),
                     },
                     Some(None) => {
-                        let which = if is_end { "escalation end event" } else { "throwing escalation event" };
-                        self.problems.error(at(el), format!("{which} must have an 'escalationCode'"));
+                        let which = if is_end {
+                            "escalation end event"
+                        } else {
+                            "throwing escalation event"
+                        };
+                        self.problems
+                            .error(at(el), format!("{which} must have an 'escalationCode'"));
                         ThrowResult::None
                     }
                     None => {
-                        self.problems.error(at(el), format!("could not find escalation with id '{r}'"));
+                        self.problems
+                            .error(at(el), format!("could not find escalation with id '{r}'"));
                         ThrowResult::None
                     }
                 },
@@ -1148,10 +1235,8 @@ impl<'g, 'a> ProcessBuilder<'g, 'a> {
                     .signal_name(el, r)
                     .map_or(ThrowResult::None, |name| ThrowResult::Signal { name }),
                 None => {
-                    self.problems.error(
-                        at(el),
-                        format!("signal event '{id}' has no signalRef"),
-                    );
+                    self.problems
+                        .error(at(el), format!("signal event '{id}' has no signalRef"));
                     ThrowResult::None
                 }
             },
@@ -1160,7 +1245,11 @@ impl<'g, 'a> ProcessBuilder<'g, 'a> {
                     || ext_attr(el, "expression").is_some()
                     || ext_attr(def, "type").is_some()
                 {
-                    let target = if ext_attr(el, "type").is_some() { el } else { def };
+                    let target = if ext_attr(el, "type").is_some() {
+                        el
+                    } else {
+                        def
+                    };
                     match self.service_like(target, "message event") {
                         TaskKind::External(def) => ThrowResult::Message {
                             external: Some(def),
@@ -1259,7 +1348,9 @@ impl<'g, 'a> ProcessBuilder<'g, 'a> {
                 );
                 continue;
             }
-            nodes[attached_to.ix()].boundary_events.push(NodeIdx(i as u32));
+            nodes[attached_to.ix()]
+                .boundary_events
+                .push(NodeIdx(i as u32));
         }
     }
 
@@ -1278,11 +1369,14 @@ impl<'g, 'a> ProcessBuilder<'g, 'a> {
                     let el = self.raw[i].el;
                     if node.parent.is_some() {
                         if scope.none_start.is_some() || !scope.starts.is_empty() {
-                            self.problems
-                                .error(at(el), "multiple start events not supported for subprocess");
+                            self.problems.error(
+                                at(el),
+                                "multiple start events not supported for subprocess",
+                            );
                         }
                     } else if matches!(trigger, EventTrigger::None | EventTrigger::Timer(_))
-                        && (scope.none_start.is_some() || self.has_timer_start(nodes, &scope.starts))
+                        && (scope.none_start.is_some()
+                            || self.has_timer_start(nodes, &scope.starts))
                     {
                         self.problems.error(
                             at(el),
@@ -1307,9 +1401,12 @@ impl<'g, 'a> ProcessBuilder<'g, 'a> {
         for (i, node) in nodes.iter_mut().enumerate() {
             if let NodeKind::SubProcess(sub) = &mut node.kind {
                 sub.scope = subs.remove(&(i as u32)).unwrap_or_default();
-                if sub.scope.none_start.is_none() && sub.scope.starts.is_empty() && !sub.transaction {
-                    self.problems
-                        .error(at(self.raw[i].el), "subProcess must define a startEvent element");
+                if sub.scope.none_start.is_none() && sub.scope.starts.is_empty() && !sub.transaction
+                {
+                    self.problems.error(
+                        at(self.raw[i].el),
+                        "subProcess must define a startEvent element",
+                    );
                 }
             }
         }
@@ -1349,7 +1446,10 @@ fn split_potential_owners(text: &str) -> (String, String) {
     for part in text.split(',').map(str::trim).filter(|s| !s.is_empty()) {
         if let Some(u) = part.strip_prefix("user(").and_then(|s| s.strip_suffix(')')) {
             users.push(u.trim());
-        } else if let Some(g) = part.strip_prefix("group(").and_then(|s| s.strip_suffix(')')) {
+        } else if let Some(g) = part
+            .strip_prefix("group(")
+            .and_then(|s| s.strip_suffix(')'))
+        {
             groups.push(g.trim());
         } else {
             groups.push(part);

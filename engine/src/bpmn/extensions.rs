@@ -142,7 +142,12 @@ pub fn properties(el: &Element) -> Vec<(String, String)> {
     ext_elements(el, "properties")
         .flat_map(|p| p.children.iter())
         .filter(|c| is_ext(c.ns) && &*c.name == "property")
-        .filter_map(|p| Some((p.attr("name")?.to_owned(), p.attr("value").unwrap_or("").to_owned())))
+        .filter_map(|p| {
+            Some((
+                p.attr("name")?.to_owned(),
+                p.attr("value").unwrap_or("").to_owned(),
+            ))
+        })
         .collect()
 }
 
@@ -200,7 +205,12 @@ pub fn io_mapping(el: &Element, problems: &mut Problems) -> Option<Box<IoMapping
 }
 
 /// The value of a parameter or map entry: its text, or the one nested element.
-fn param_value(param: &Element, owner: &Element, name: &str, problems: &mut Problems) -> ParamValue {
+fn param_value(
+    param: &Element,
+    owner: &Element,
+    name: &str,
+    problems: &mut Problems,
+) -> ParamValue {
     match param.children.iter().find(|c| is_ext(c.ns)) {
         Some(child) => nested_value(child, owner, name, problems),
         None => text_value(param, owner, name, problems),
@@ -229,7 +239,11 @@ fn nested_value(el: &Element, owner: &Element, name: &str, problems: &mut Proble
         ),
         "map" => {
             let mut entries = Vec::new();
-            for entry in el.children.iter().filter(|c| is_ext(c.ns) && &*c.name == "entry") {
+            for entry in el
+                .children
+                .iter()
+                .filter(|c| is_ext(c.ns) && &*c.name == "entry")
+            {
                 let Some(key) = entry.attr("key") else {
                     problems.error(
                         at(owner),
@@ -237,8 +251,12 @@ fn nested_value(el: &Element, owner: &Element, name: &str, problems: &mut Proble
                     );
                     continue;
                 };
-                let Some(key) = expression(key, owner, &format!("map key in parameter '{name}'"), problems)
-                else {
+                let Some(key) = expression(
+                    key,
+                    owner,
+                    &format!("map key in parameter '{name}'"),
+                    problems,
+                ) else {
                     continue;
                 };
                 entries.push((key, param_value(entry, owner, name, problems)));

@@ -90,35 +90,44 @@ impl ProcessGraph {
 
     /// The message start events of the process level, with their message names.
     pub fn message_starts(&self) -> impl Iterator<Item = (NodeIdx, &str)> + '_ {
-        self.scope.starts.iter().filter_map(|&idx| match &self.node(idx).kind {
-            NodeKind::StartEvent {
-                trigger: EventTrigger::Message { name, .. },
-                ..
-            } => name.literal_text().map(|n| (idx, n)),
-            _ => None,
-        })
+        self.scope
+            .starts
+            .iter()
+            .filter_map(|&idx| match &self.node(idx).kind {
+                NodeKind::StartEvent {
+                    trigger: EventTrigger::Message { name, .. },
+                    ..
+                } => name.literal_text().map(|n| (idx, n)),
+                _ => None,
+            })
     }
 
     /// The signal start events of the process level, with their signal names.
     pub fn signal_starts(&self) -> impl Iterator<Item = (NodeIdx, &str)> + '_ {
-        self.scope.starts.iter().filter_map(|&idx| match &self.node(idx).kind {
-            NodeKind::StartEvent {
-                trigger: EventTrigger::Signal { name },
-                ..
-            } => name.literal_text().map(|n| (idx, n)),
-            _ => None,
-        })
+        self.scope
+            .starts
+            .iter()
+            .filter_map(|&idx| match &self.node(idx).kind {
+                NodeKind::StartEvent {
+                    trigger: EventTrigger::Signal { name },
+                    ..
+                } => name.literal_text().map(|n| (idx, n)),
+                _ => None,
+            })
     }
 
     /// The timer start events of the process level.
     pub fn timer_starts(&self) -> impl Iterator<Item = (NodeIdx, &TimerDef)> + '_ {
-        self.scope.starts.iter().filter_map(|&idx| match &self.node(idx).kind {
-            NodeKind::StartEvent {
-                trigger: EventTrigger::Timer(timer),
-                ..
-            } => Some((idx, timer)),
-            _ => None,
-        })
+        self.scope
+            .starts
+            .iter()
+            .filter_map(|&idx| match &self.node(idx).kind {
+                NodeKind::StartEvent {
+                    trigger: EventTrigger::Timer(timer),
+                    ..
+                } => Some((idx, timer)),
+                _ => None,
+            })
     }
 }
 
@@ -502,7 +511,12 @@ impl Reachability {
                     continue;
                 }
                 bits[row + w] |= 1 << b;
-                stack.extend(nodes[next.ix()].outgoing.iter().map(|f| flows[f.ix()].target));
+                stack.extend(
+                    nodes[next.ix()]
+                        .outgoing
+                        .iter()
+                        .map(|f| flows[f.ix()].target),
+                );
                 if let NodeKind::IntermediateThrow {
                     result: ThrowResult::Link { target },
                 } = nodes[next.ix()].kind

@@ -41,7 +41,9 @@ fn check_node(graph: &ProcessGraph, node: &Node, problems: &mut Problems) {
             if !node.outgoing.is_empty() {
                 problems.error(
                     at(node),
-                    format!("end event '{id}' has outgoing sequence flows; an end event ends its path"),
+                    format!(
+                        "end event '{id}' has outgoing sequence flows; an end event ends its path"
+                    ),
                 );
             }
             check_throw(node, result, problems);
@@ -77,10 +79,16 @@ fn check_node(graph: &ProcessGraph, node: &Node, problems: &mut Problems) {
         NodeKind::SubProcess(sub) => {
             if sub.event_subprocess {
                 if !node.incoming.is_empty() {
-                    problems.error(at(node), "Invalid incoming sequence flow of event subprocess");
+                    problems.error(
+                        at(node),
+                        "Invalid incoming sequence flow of event subprocess",
+                    );
                 }
                 if !node.outgoing.is_empty() {
-                    problems.error(at(node), "Invalid outgoing sequence flow of event subprocess");
+                    problems.error(
+                        at(node),
+                        "Invalid outgoing sequence flow of event subprocess",
+                    );
                 }
                 if !node.boundary_events.is_empty() {
                     problems.error(
@@ -113,9 +121,9 @@ fn check_start(
             format!("start event '{id}' has incoming sequence flows; a start event begins a path"),
         );
     }
-    let in_event_subprocess = node.parent.map(|p| {
-        matches!(&graph.node(p).kind, NodeKind::SubProcess(sub) if sub.event_subprocess)
-    });
+    let in_event_subprocess = node
+        .parent
+        .map(|p| matches!(&graph.node(p).kind, NodeKind::SubProcess(sub) if sub.event_subprocess));
     match in_event_subprocess {
         // Process level.
         None => match trigger {
@@ -194,7 +202,10 @@ fn check_trigger(node: &Node, trigger: &EventTrigger, problems: &mut Problems) {
     };
     problems.error(
         at(node),
-        format!("event '{}': {feature} are not supported by this version of procos", node.id),
+        format!(
+            "event '{}': {feature} are not supported by this version of procos",
+            node.id
+        ),
     );
 }
 
@@ -206,7 +217,10 @@ fn check_throw(node: &Node, result: &ThrowResult, problems: &mut Problems) {
     };
     problems.error(
         at(node),
-        format!("event '{}': {feature} are not supported by this version of procos", node.id),
+        format!(
+            "event '{}': {feature} are not supported by this version of procos",
+            node.id
+        ),
     );
 }
 

@@ -192,7 +192,12 @@ struct LineIndex<'a> {
 impl<'a> LineIndex<'a> {
     fn new(text: &'a str) -> Self {
         let mut starts = vec![0];
-        starts.extend(text.bytes().enumerate().filter(|(_, b)| *b == b'\n').map(|(i, _)| i + 1));
+        starts.extend(
+            text.bytes()
+                .enumerate()
+                .filter(|(_, b)| *b == b'\n')
+                .map(|(i, _)| i + 1),
+        );
         LineIndex { text, starts }
     }
 
@@ -437,9 +442,7 @@ fn make_element(
         })?;
         attrs.push(Attr {
             ns: classify(&resolved),
-            prefix: key
-                .prefix()
-                .map(|p| p.as_ref().into()),
+            prefix: key.prefix().map(|p| p.as_ref().into()),
             name: local.as_ref().into(),
             value: value.into(),
         });

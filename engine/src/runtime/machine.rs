@@ -116,7 +116,10 @@ pub(super) fn start(
         let mut m = Machine::new(graph, &mut inst, env);
         m.out.variables = changes;
         m.fresh.push(id);
-        m.agenda.push(Op::Enter { node: at, scope: id });
+        m.agenda.push(Op::Enter {
+            node: at,
+            scope: id,
+        });
         m.finish()?
     };
     Ok((inst, outcome))
@@ -320,10 +323,7 @@ impl<'a, 'e> Machine<'a, 'e> {
                 .push(Effect::SubscriptionClosed { id: sub.id });
         }
         match token.wait {
-            Wait::ExternalTask(task) => self
-                .out
-                .effects
-                .push(Effect::ExternalTaskRemoved { task }),
+            Wait::ExternalTask(task) => self.out.effects.push(Effect::ExternalTaskRemoved { task }),
             Wait::UserTask(task) => self
                 .out
                 .effects
@@ -729,9 +729,9 @@ impl<'a, 'e> Machine<'a, 'e> {
         def: &ExternalTaskDef,
     ) -> Result<(), RuntimeError> {
         let node = self.g.node(idx);
-        let topic = self
-            .eval_string(token, node, &def.topic)?
-            .ok_or_else(|| RuntimeError::InvalidValue(format!("the topic of '{}' evaluated to null", node.id)))?;
+        let topic = self.eval_string(token, node, &def.topic)?.ok_or_else(|| {
+            RuntimeError::InvalidValue(format!("the topic of '{}' evaluated to null", node.id))
+        })?;
         let priority = match def.priority.as_ref().or(self.g.task_priority.as_ref()) {
             Some(expr) => {
                 let v = self.eval(token, node, expr)?;
@@ -871,9 +871,7 @@ impl<'a, 'e> Machine<'a, 'e> {
                 self.throw_escalation(token, code.as_deref(), is_end)?;
             }
             ThrowResult::Signal { name } => {
-                let name = self
-                    .eval_string(token, node, name)?
-                    .unwrap_or_default();
+                let name = self.eval_string(token, node, name)?.unwrap_or_default();
                 self.out.effects.push(Effect::SignalThrown {
                     name,
                     variables: Variables::new(),
@@ -925,7 +923,10 @@ impl<'a, 'e> Machine<'a, 'e> {
                 vars.push((v.clone(), code.clone().map_or(Value::Null, Value::String)));
             }
             if let Some(v) = message_variable {
-                vars.push((v.clone(), message.clone().map_or(Value::Null, Value::String)));
+                vars.push((
+                    v.clone(),
+                    message.clone().map_or(Value::Null, Value::String),
+                ));
             }
         }
         self.run_handler(handler, true, vars);
@@ -964,7 +965,10 @@ impl<'a, 'e> Machine<'a, 'e> {
                 ..
             } = handler_trigger(g, &handler)
             {
-                vars.push((v.clone(), code.map_or(Value::Null, |c| Value::String(c.to_owned()))));
+                vars.push((
+                    v.clone(),
+                    code.map_or(Value::Null, |c| Value::String(c.to_owned())),
+                ));
             }
             self.run_handler(handler, interrupting == Some(true), vars);
         }
@@ -979,6 +983,11 @@ impl<'a, 'e> Machine<'a, 'e> {
         let g = self.g;
         let mut level = from;
         let mut first = true;
+        // The node of the token we came up from. When that is an event subprocess, the
+        // error or escalation was thrown inside it, and Camunda never lets an event
+        // subprocess catch what it throws itself (`isReThrowingErrorEventSubprocess`):
+        // it would interrupt and restart itself forever.
+        let mut came_from: Option<NodeIdx> = None;
         loop {
             let t = self.inst.token(level)?;
             if !first {
@@ -992,6 +1001,9 @@ impl<'a, 'e> Machine<'a, 'e> {
                 if let Some(scope) = scope {
                     for specific in [true, false] {
                         for &esp in &scope.event_subprocesses {
+                            if came_from == Some(esp) {
+                                continue;
+                            }
                             let NodeKind::SubProcess(sub) = &g.node(esp).kind else {
                                 continue;
                             };
@@ -1025,6 +1037,7 @@ impl<'a, 'e> Machine<'a, 'e> {
                 }
             }
             first = false;
+            came_from = t.node;
             level = t.parent?;
         }
     }
@@ -1052,7 +1065,14 @@ impl<'a, 'e> Machine<'a, 'e> {
     fn enter_triggered(&mut self, node: NodeIdx, scope: Id, vars: Vec<(String, Value)>) {
         let token = self.new_token(node, scope, Wait::Active);
         for (name, value) in vars {
-            scope::set(self.inst, token, &name, value, false, &mut self.out.variables);
+            scope::set(
+                self.inst,
+                token,
+                &name,
+                value,
+                false,
+                &mut self.out.variables,
+            );
         }
         self.agenda.push(Op::Leave { token });
     }
@@ -1096,12 +1116,14 @@ impl<'a, 'e> Machine<'a, 'e> {
                 repeat: Some(repeat),
             } = &sub.kind
             {
-                if let Some(next) = time::next_schedule(repeat, *due, self.env.now).map_err(|e| {
-                    RuntimeError::Timer {
-                        element: catch.id.to_string(),
-                        message: e.to_string(),
-                    }
-                })? {
+                if let Some(next) =
+                    time::next_schedule(repeat, *due, self.env.now).map_err(|e| {
+                        RuntimeError::Timer {
+                            element: catch.id.to_string(),
+                            message: e.to_string(),
+                        }
+                    })?
+                {
                     let job = self.env.ids.next_id();
                     self.add_subscription(
                         owner,
@@ -1207,7 +1229,9 @@ impl<'a, 'e> Machine<'a, 'e> {
         let g = self.g;
         let fresh = std::mem::take(&mut self.fresh);
         for id in fresh {
-            let Some(t) = self.inst.token(id) else { continue };
+            let Some(t) = self.inst.token(id) else {
+                continue;
+            };
             let wait = t.wait;
             let node = t.node;
             let mut targets: Vec<NodeIdx> = Vec::new();
@@ -1225,14 +1249,19 @@ impl<'a, 'e> Machine<'a, 'e> {
                             targets.extend(gn.outgoing.iter().map(|f| g.flow(*f).target));
                         }
                         (
-                            NodeKind::IntermediateCatch { .. } | NodeKind::Task(TaskKind::Receive { .. }),
+                            NodeKind::IntermediateCatch { .. }
+                            | NodeKind::Task(TaskKind::Receive { .. }),
                             Wait::Event,
                         ) => targets.push(n),
                         _ => {}
                     }
                     if matches!(
                         wait,
-                        Wait::Scope | Wait::ExternalTask(_) | Wait::UserTask(_) | Wait::Event | Wait::Signal
+                        Wait::Scope
+                            | Wait::ExternalTask(_)
+                            | Wait::UserTask(_)
+                            | Wait::Event
+                            | Wait::Signal
                     ) {
                         targets.extend(gn.boundary_events.iter().copied());
                     }
@@ -1322,11 +1351,12 @@ impl<'a, 'e> Machine<'a, 'e> {
                 }
             }
         };
-        let schedule =
-            time::first_schedule(def.kind, &text, self.env.now).map_err(|e| RuntimeError::Timer {
+        let schedule = time::first_schedule(def.kind, &text, self.env.now).map_err(|e| {
+            RuntimeError::Timer {
                 element: node.id.to_string(),
                 message: e.to_string(),
-            })?;
+            }
+        })?;
         Ok(schedule.map(|s| (s.due, s.repeat)))
     }
 
@@ -1402,7 +1432,12 @@ impl<'a, 'e> Machine<'a, 'e> {
             })
     }
 
-    fn condition(&mut self, token: Id, node: &Node, expr: &Expression) -> Result<bool, RuntimeError> {
+    fn condition(
+        &mut self,
+        token: Id,
+        node: &Node,
+        expr: &Expression,
+    ) -> Result<bool, RuntimeError> {
         let element = &node.id;
         expr.evaluate_condition(&mut self.context(token))
             .map_err(|source| RuntimeError::Expression {
@@ -1513,7 +1548,12 @@ impl<'a, 'e> Machine<'a, 'e> {
         Ok(())
     }
 
-    fn param(&mut self, token: Id, node: &Node, value: &ParamValue) -> Result<ElValue, RuntimeError> {
+    fn param(
+        &mut self,
+        token: Id,
+        node: &Node,
+        value: &ParamValue,
+    ) -> Result<ElValue, RuntimeError> {
         Ok(match value {
             ParamValue::Null => ElValue::Null,
             ParamValue::Text(expr) => match expr.literal_text() {
@@ -1557,10 +1597,13 @@ fn event_subprocess_starts<'g>(
     g: &'g ProcessGraph,
     scope: &'g crate::bpmn::Scope,
 ) -> impl Iterator<Item = NodeIdx> + 'g {
-    scope.event_subprocesses.iter().flat_map(move |&esp| match &g.node(esp).kind {
-        NodeKind::SubProcess(sub) => sub.scope.starts.clone(),
-        _ => Vec::new(),
-    })
+    scope
+        .event_subprocesses
+        .iter()
+        .flat_map(move |&esp| match &g.node(esp).kind {
+            NodeKind::SubProcess(sub) => sub.scope.starts.clone(),
+            _ => Vec::new(),
+        })
 }
 
 fn handler_trigger<'g>(g: &'g ProcessGraph, h: &Handler) -> &'g EventTrigger {

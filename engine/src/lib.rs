@@ -17,5 +17,6 @@ pub mod bpmn;
 pub mod expr;
 pub mod ids;
 pub mod runtime;
+pub mod store;
 pub mod time;
 pub mod value;

@@ -217,12 +217,15 @@ fn param_value(
     }
 }
 
-/// Camunda treats an empty parameter as null, and keeps text as written.
+/// Camunda trims the text of a parameter (`BpmnParseUtil.parseParamValueProvider`), so a
+/// value written on its own indented line has no surrounding whitespace, and a lone
+/// `${...}` keeps its type instead of becoming a string; empty text is null.
 fn text_value(el: &Element, owner: &Element, name: &str, problems: &mut Problems) -> ParamValue {
-    if el.text.trim().is_empty() {
+    let text = el.text.trim();
+    if text.is_empty() {
         return ParamValue::Null;
     }
-    expression(&el.text, owner, &format!("parameter '{name}'"), problems)
+    expression(text, owner, &format!("parameter '{name}'"), problems)
         .map_or(ParamValue::Null, ParamValue::Text)
 }
 

@@ -628,10 +628,24 @@ impl<'a, 'e> Machine<'a, 'e> {
             }
             GatewayKind::Inclusive => {
                 if node.incoming.len() > 1 {
-                    // Whether other tokens can still arrive is decided once the command
-                    // has nothing else to do (see `fire_ready_inclusive_joins`), so
-                    // branches that are still being entered are counted.
                     self.set_wait(token, Wait::Join);
+                    // Camunda activates the join as soon as as many tokens wait as it has
+                    // incoming flows, even if another token could still arrive
+                    // (`InclusiveGatewayActivityBehavior.activatesGateway`); that one is
+                    // joined later on its own.
+                    let waiting: Vec<Id> = self
+                        .inst
+                        .children(scope)
+                        .filter(|t| t.node == Some(idx) && t.wait == Wait::Join)
+                        .map(|t| t.id)
+                        .collect();
+                    if waiting.len() >= node.incoming.len() {
+                        self.inclusive_split(token, idx, scope, &waiting)?;
+                    }
+                    // Otherwise, whether other tokens can still arrive is decided once
+                    // the command has nothing else to do (see
+                    // `fire_ready_inclusive_joins`), so branches that are still being
+                    // entered are counted.
                 } else {
                     self.inclusive_split(token, idx, scope, &[token])?;
                 }

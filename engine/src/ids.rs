@@ -141,7 +141,9 @@ mod tests {
         assert_eq!(id.to_string(), "01234567-89ab-cdef-0011-223344556677");
         assert_eq!("01234567-89AB-cdef-0011-223344556677".parse::<Id>(), Ok(id));
         assert!("01234567-89ab-cdef-0011-22334455667".parse::<Id>().is_err());
-        assert!("0123456789ab-cdef-0011-2233-44556677".parse::<Id>().is_err());
+        assert!("0123456789ab-cdef-0011-2233-44556677"
+            .parse::<Id>()
+            .is_err());
     }
 
     #[test]

@@ -1,6 +1,6 @@
 mod support;
-use support::*;
 use procos_engine::value::Value;
+use support::*;
 
 #[test]
 fn smoke_external_task_then_end() {
@@ -16,5 +16,18 @@ fn smoke_external_task_then_end() {
     assert_eq!(h.external_tasks(), ["jobs@work"], "{}", h.dump());
     h.complete("work", vars(&[("amount", Value::Long(500))]));
     assert!(h.ended(), "{}", h.dump());
-    assert_eq!(h.history, ["start:start", "end:start", "start:work", "end:work", "start:gw", "end:gw", "start:big", "end:big", "instance-end"]);
+    assert_eq!(
+        h.history,
+        [
+            "start:start",
+            "end:start",
+            "start:work",
+            "end:work",
+            "start:gw",
+            "end:gw",
+            "start:big",
+            "end:big",
+            "instance-end"
+        ]
+    );
 }

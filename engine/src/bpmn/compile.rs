@@ -38,6 +38,24 @@ pub struct Rejected {
     pub warnings: Vec<Problem>,
 }
 
+impl Rejected {
+    /// Camunda's `ENGINE-09005` message for a resource: every error, each with the
+    /// resource name and its position, as the REST API and Camunda Modeler expect.
+    pub fn message_for(&self, resource: &str) -> String {
+        let mut out = String::from("ENGINE-09005 Could not parse BPMN process. Errors: ");
+        for e in &self.errors {
+            out.push_str("\n* ");
+            out.push_str(&e.message);
+            out.push_str(" | resource ");
+            out.push_str(resource);
+            if e.line > 0 {
+                out.push_str(&format!(" | line {} | column {}", e.line, e.column));
+            }
+        }
+        out
+    }
+}
+
 fn summary(errors: &[Problem]) -> String {
     let mut out = String::from("ENGINE-09005 Could not parse BPMN process. Errors: ");
     for e in errors {

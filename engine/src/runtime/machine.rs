@@ -551,17 +551,18 @@ impl<'a, 'e> Machine<'a, 'e> {
         Ok(())
     }
 
+    /// Ends the instance. The root token stays, holding the final process variables,
+    /// so the caller can record them in history; nothing else remains.
     fn end_instance(&mut self, state: EndState, node: Option<NodeIdx>) {
         let root = self.inst.id;
-        if let Some(pos) = self.inst.position(root) {
-            let token = self.inst.tokens.remove(pos);
-            for sub in &token.subs {
+        self.inst.tokens.retain(|t| t.id == root);
+        if let Some(token) = self.inst.tokens.first_mut() {
+            for sub in std::mem::take(&mut token.subs) {
                 self.out
                     .effects
                     .push(Effect::SubscriptionClosed { id: sub.id });
             }
         }
-        self.inst.tokens.clear();
         self.inst.ended = Some(state);
         self.agenda.clear();
         self.out.history.push(HistoryEvent::InstanceEnded {

@@ -73,7 +73,9 @@ pub fn set_local(
 pub fn remove(inst: &mut Instance, from: Id, name: &str, changes: &mut Vec<VariableChange>) {
     let mut cur = Some(from);
     while let Some(id) = cur {
-        let Some(token) = inst.token_mut(id) else { return };
+        let Some(token) = inst.token_mut(id) else {
+            return;
+        };
         if token.vars.remove(name).is_some() {
             changes.push(VariableChange {
                 scope: id,
@@ -111,7 +113,10 @@ impl Context for TokenContext<'_> {
         match name {
             "execution" => return Some(ElValue::Bean(Bean::Execution)),
             "authenticatedUserId" => {
-                return Some(self.user.map_or(ElValue::Null, |u| ElValue::String(u.to_owned())))
+                return Some(
+                    self.user
+                        .map_or(ElValue::Null, |u| ElValue::String(u.to_owned())),
+                )
             }
             _ => {}
         }
@@ -133,7 +138,9 @@ impl Context for TokenContext<'_> {
         let mut names: Vec<String> = Vec::new();
         let mut cur = Some(self.token);
         while let Some(id) = cur {
-            let Some(token) = self.inst.token(id) else { break };
+            let Some(token) = self.inst.token(id) else {
+                break;
+            };
             for v in token.vars.iter() {
                 if !names.iter().any(|n| *n == v.name) {
                     names.push(v.name.clone());
@@ -145,12 +152,26 @@ impl Context for TokenContext<'_> {
     }
 
     fn set_variable(&mut self, name: &str, value: ElValue) -> Result<(), EvalError> {
-        set(self.inst, self.token, name, value.into_value(), false, self.changes);
+        set(
+            self.inst,
+            self.token,
+            name,
+            value.into_value(),
+            false,
+            self.changes,
+        );
         Ok(())
     }
 
     fn set_variable_local(&mut self, name: &str, value: ElValue) -> Result<(), EvalError> {
-        set_local(self.inst, self.token, name, value.into_value(), false, self.changes);
+        set_local(
+            self.inst,
+            self.token,
+            name,
+            value.into_value(),
+            false,
+            self.changes,
+        );
         Ok(())
     }
 

@@ -149,7 +149,9 @@ impl Instance {
 
     /// The token waiting on the external task `task`.
     pub fn external_task_token(&self, task: Id) -> Option<&Token> {
-        self.tokens.iter().find(|t| t.wait == Wait::ExternalTask(task))
+        self.tokens
+            .iter()
+            .find(|t| t.wait == Wait::ExternalTask(task))
     }
 
     /// The token waiting on the user task `task`.

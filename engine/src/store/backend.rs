@@ -567,20 +567,8 @@ impl Tx for BackendTx {
                     .execute(&mut **tx)
                     .await?;
             }
-            Some(InstanceChange::Delete(id)) => {
-                for sql in [
-                    "DELETE FROM process_instance WHERE id = $1",
-                    "DELETE FROM variable WHERE instance_id = $1",
-                    "DELETE FROM external_task WHERE instance_id = $1",
-                    "DELETE FROM user_task WHERE instance_id = $1",
-                    "DELETE FROM event_subscription WHERE instance_id = $1",
-                    "DELETE FROM job WHERE instance_id = $1",
-                    "DELETE FROM incident WHERE instance_id = $1",
-                ] {
-                    sqlx::query(sql).bind(id).execute(&mut **tx).await?;
-                }
-            }
-            None => {}
+            // Deleted last, after history has its final rows.
+            Some(InstanceChange::Delete(_)) | None => {}
         }
         if !w.removed_external_tasks.is_empty() {
             delete_in(tx, "DELETE FROM external_task WHERE id IN ", &w.removed_external_tasks).await?;
@@ -669,7 +657,10 @@ impl Tx for BackendTx {
         }
         let ctx = w.history_context.as_ref();
         for v in &w.variables {
-            let id: String = sqlx::query_scalar::<DB, String>("INSERT INTO variable (id, instance_id, scope_id, name, type, text_value, long_value, double_value, bytes_value, info) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (scope_id, name) DO UPDATE SET type = excluded.type, text_value = excluded.text_value, long_value = excluded.long_value, double_value = excluded.double_value, bytes_value = excluded.bytes_value, info = excluded.info RETURNING id")
+            let id: String = if w.history_only_variables {
+                v.id.clone()
+            } else {
+                sqlx::query_scalar::<DB, String>("INSERT INTO variable (id, instance_id, scope_id, name, type, text_value, long_value, double_value, bytes_value, info) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) ON CONFLICT (scope_id, name) DO UPDATE SET type = excluded.type, text_value = excluded.text_value, long_value = excluded.long_value, double_value = excluded.double_value, bytes_value = excluded.bytes_value, info = excluded.info RETURNING id")
                 .bind(&v.id)
                 .bind(&v.instance_id)
                 .bind(&v.scope_id)
@@ -681,7 +672,8 @@ impl Tx for BackendTx {
                 .bind(&v.bytes_value)
                 .bind(&v.info)
                 .fetch_one(&mut **tx)
-                .await?;
+                .await?
+            };
             if let Some(ctx) = ctx {
                 sqlx::query("INSERT INTO hi_variable (id, instance_id, scope_id, name, type, text_value, long_value, double_value, bytes_value, info, state, definition_id, definition_key, tenant_id, created, revision) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'CREATED', $11, $12, $13, $14, 0) ON CONFLICT (id) DO UPDATE SET type = excluded.type, text_value = excluded.text_value, long_value = excluded.long_value, double_value = excluded.double_value, bytes_value = excluded.bytes_value, info = excluded.info, revision = hi_variable.revision + 1")
                     .bind(&id)
@@ -781,6 +773,19 @@ impl Tx for BackendTx {
         }
         if !w.resolved_incidents.is_empty() {
             delete_in(tx, "DELETE FROM incident WHERE configuration IN ", &w.resolved_incidents).await?;
+        }
+        if let Some(InstanceChange::Delete(id)) = &w.instance {
+            for sql in [
+                "DELETE FROM process_instance WHERE id = $1",
+                "DELETE FROM variable WHERE instance_id = $1",
+                "DELETE FROM external_task WHERE instance_id = $1",
+                "DELETE FROM user_task WHERE instance_id = $1",
+                "DELETE FROM event_subscription WHERE instance_id = $1",
+                "DELETE FROM job WHERE instance_id = $1",
+                "DELETE FROM incident WHERE instance_id = $1",
+            ] {
+                sqlx::query(sql).bind(id).execute(&mut **tx).await?;
+            }
         }
         Ok(())
     }

@@ -127,6 +127,9 @@ pub struct InstanceWrite {
     pub removed_subscriptions: Vec<String>,
     /// Variables written (matched by scope and name; a new row keeps its id).
     pub variables: Vec<VariableRow>,
+    /// Record `variables` in history only: the instance ran to its end within the
+    /// command that started it, so it never had runtime rows.
+    pub history_only_variables: bool,
     /// Variables removed: (scope, name).
     pub removed_variables: Vec<(String, String)>,
     /// A process instance started.

@@ -11,7 +11,8 @@ use std::fmt::Write as _;
 use procos_engine::bpmn::{self, NodeKind, ProcessGraph};
 use procos_engine::ids::{Id, SequentialIds};
 use procos_engine::runtime::{
-    self, Command, Effect, EventKind, HistoryEvent, Instance, Outcome, RuntimeError, Start,
+    self, Command, Effect, EventKind, ExternalTaskSpec, HistoryEvent, Instance, Outcome,
+    RuntimeError, Start, UserTaskSpec, Wait,
 };
 use procos_engine::time::Timestamp;
 use procos_engine::value::{Value, Variables};
@@ -31,7 +32,12 @@ pub fn process(elements: &str, flows: &str) -> String {
 pub fn process_element(id: &str, elements: &str, flows: &str) -> String {
     let mut elements = elements.to_owned();
     let mut xml_flows = String::new();
-    for stmt in flows.split([';', '\n']).map(str::trim).filter(|s| !s.is_empty()) {
+    let mut used: Vec<String> = Vec::new();
+    for stmt in flows
+        .split([';', '\n'])
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+    {
         let (chain, note) = match stmt.rfind('[') {
             Some(i) if stmt.ends_with(']') => (&stmt[..i], Some(&stmt[i + 1..stmt.len() - 1])),
             _ => (stmt, None),
@@ -39,7 +45,15 @@ pub fn process_element(id: &str, elements: &str, flows: &str) -> String {
         let nodes: Vec<&str> = chain.split("->").map(str::trim).collect();
         for (i, pair) in nodes.windows(2).enumerate() {
             let (src, dst) = (pair[0], pair[1]);
-            let id = format!("{src}_{dst}");
+            // A second flow between the same two nodes gets `_2`, a third `_3`, ...
+            let base = format!("{src}_{dst}");
+            let n = used.iter().filter(|u| **u == base).count();
+            used.push(base.clone());
+            let id = if n == 0 {
+                base
+            } else {
+                format!("{base}_{}", n + 1)
+            };
             let last = i + 2 == nodes.len();
             match note.filter(|_| last) {
                 Some("default") => {
@@ -48,10 +62,17 @@ pub fn process_element(id: &str, elements: &str, flows: &str) -> String {
                         .find(&needle)
                         .unwrap_or_else(|| panic!("no element {src} for default flow"));
                     elements.insert_str(at + needle.len(), &format!(" default=\"{id}\""));
-                    writeln!(xml_flows, r#"<sequenceFlow id="{id}" sourceRef="{src}" targetRef="{dst}"/>"#).ok();
+                    writeln!(
+                        xml_flows,
+                        r#"<sequenceFlow id="{id}" sourceRef="{src}" targetRef="{dst}"/>"#
+                    )
+                    .ok();
                 }
                 Some(cond) => {
-                    let cond = cond.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;");
+                    let cond = cond
+                        .replace('&', "&amp;")
+                        .replace('<', "&lt;")
+                        .replace('>', "&gt;");
                     writeln!(
                         xml_flows,
                         r#"<sequenceFlow id="{id}" sourceRef="{src}" targetRef="{dst}"><conditionExpression xsi:type="tFormalExpression">{cond}</conditionExpression></sequenceFlow>"#
@@ -59,7 +80,11 @@ pub fn process_element(id: &str, elements: &str, flows: &str) -> String {
                     .ok();
                 }
                 None => {
-                    writeln!(xml_flows, r#"<sequenceFlow id="{id}" sourceRef="{src}" targetRef="{dst}"/>"#).ok();
+                    writeln!(
+                        xml_flows,
+                        r#"<sequenceFlow id="{id}" sourceRef="{src}" targetRef="{dst}"/>"#
+                    )
+                    .ok();
                 }
             }
         }
@@ -130,6 +155,10 @@ pub struct Harness {
     pub history: Vec<String>,
     /// Signals thrown by the instance itself.
     pub thrown_signals: Vec<String>,
+    /// The last external task created per activity id.
+    pub external_specs: BTreeMap<String, ExternalTaskSpec>,
+    /// The last user task created per activity id.
+    pub user_specs: BTreeMap<String, UserTaskSpec>,
 }
 
 impl Harness {
@@ -146,6 +175,8 @@ impl Harness {
             timers: BTreeMap::new(),
             history: Vec::new(),
             thrown_signals: Vec::new(),
+            external_specs: BTreeMap::new(),
+            user_specs: BTreeMap::new(),
         }
     }
 
@@ -161,19 +192,29 @@ impl Harness {
 
     /// Starts at the none start event with `variables`.
     pub fn start(&mut self, variables: Variables) -> &mut Self {
-        self.try_start(None, variables).unwrap_or_else(|e| panic!("{e}"));
+        self.try_start(None, variables)
+            .unwrap_or_else(|e| panic!("{e}"));
         self
     }
 
     /// Starts at the start event `at` (or the none start event).
-    pub fn try_start(&mut self, at: Option<&str>, variables: Variables) -> Result<(), RuntimeError> {
-        let at = at.map(|id| self.graph.node_by_id(id).unwrap_or_else(|| panic!("no node {id}")));
+    pub fn try_start(
+        &mut self,
+        at: Option<&str>,
+        variables: Variables,
+    ) -> Result<(), RuntimeError> {
+        let at = at.map(|id| {
+            self.graph
+                .node_by_id(id)
+                .unwrap_or_else(|| panic!("no node {id}"))
+        });
         let start = Start {
             at,
             business_key: Some("bk-1".to_owned()),
             variables,
         };
-        let (inst, outcome) = runtime::start(&self.graph, start, &mut Self::env(&mut self.ids, self.now))?;
+        let (inst, outcome) =
+            runtime::start(&self.graph, start, &mut Self::env(&mut self.ids, self.now))?;
         self.instance = Some(inst);
         self.absorb(outcome);
         Ok(())
@@ -186,7 +227,12 @@ impl Harness {
     /// Applies `command` atomically; the state is unchanged on error.
     pub fn try_apply(&mut self, command: Command) -> Result<(), RuntimeError> {
         let mut inst = self.instance.take().expect("started");
-        let result = runtime::apply_atomic(&self.graph, &mut inst, command, &mut Self::env(&mut self.ids, self.now));
+        let result = runtime::apply_atomic(
+            &self.graph,
+            &mut inst,
+            command,
+            &mut Self::env(&mut self.ids, self.now),
+        );
         self.instance = Some(inst);
         let outcome = result?;
         self.absorb(outcome);
@@ -202,24 +248,42 @@ impl Harness {
 
     fn absorb(&mut self, outcome: Outcome) {
         let g = &self.graph;
-        let inst_ended_signals: Vec<String> = Vec::new();
-        let _ = inst_ended_signals;
         for e in &outcome.effects {
             match e {
                 Effect::ExternalTaskCreated(spec) => {
-                    self.external.insert(spec.id, (spec.topic.clone(), g.node(spec.node).id.to_string()));
+                    let activity = g.node(spec.node).id.to_string();
+                    self.external
+                        .insert(spec.id, (spec.topic.clone(), activity.clone()));
+                    self.external_specs.insert(activity, spec.clone());
                 }
                 Effect::ExternalTaskRemoved { task } => {
-                    assert!(self.external.remove(task).is_some(), "removed an unknown external task");
+                    assert!(
+                        self.external.remove(task).is_some(),
+                        "removed an unknown external task"
+                    );
                 }
                 Effect::UserTaskCreated(spec) => {
-                    let node = spec.node.map(|n| g.node(n).id.to_string()).unwrap_or_default();
-                    self.user.insert(spec.id, (node, spec.assignee.clone()));
+                    let node = spec
+                        .node
+                        .map(|n| g.node(n).id.to_string())
+                        .unwrap_or_default();
+                    self.user
+                        .insert(spec.id, (node.clone(), spec.assignee.clone()));
+                    self.user_specs.insert(node, (**spec).clone());
                 }
                 Effect::UserTaskRemoved { task, .. } => {
-                    assert!(self.user.remove(task).is_some(), "removed an unknown user task");
+                    assert!(
+                        self.user.remove(task).is_some(),
+                        "removed an unknown user task"
+                    );
                 }
-                Effect::SubscriptionOpened { id, node, kind, name, .. } => {
+                Effect::SubscriptionOpened {
+                    id,
+                    node,
+                    kind,
+                    name,
+                    ..
+                } => {
                     self.subs.insert(
                         *id,
                         Sub {
@@ -230,7 +294,8 @@ impl Harness {
                     );
                 }
                 Effect::TimerScheduled { job, node, due, .. } => {
-                    self.timers.insert(*job, (*due, g.node(*node).id.to_string()));
+                    self.timers
+                        .insert(*job, (*due, g.node(*node).id.to_string()));
                 }
                 Effect::SubscriptionClosed { id } => {
                     let known = self.subs.remove(id).is_some() | self.timers.remove(id).is_some();
@@ -279,7 +344,11 @@ impl Harness {
 
     /// Open external tasks as `topic@activity`, sorted.
     pub fn external_tasks(&self) -> Vec<String> {
-        let mut v: Vec<String> = self.external.values().map(|(t, a)| format!("{t}@{a}")).collect();
+        let mut v: Vec<String> = self
+            .external
+            .values()
+            .map(|(t, a)| format!("{t}@{a}"))
+            .collect();
         v.sort();
         v
     }
@@ -293,7 +362,10 @@ impl Harness {
 
     /// The assignee of the user task at `activity`.
     pub fn assignee(&self, activity: &str) -> Option<String> {
-        self.user.values().find(|(a, _)| a == activity).and_then(|(_, who)| who.clone())
+        self.user
+            .values()
+            .find(|(a, _)| a == activity)
+            .and_then(|(_, who)| who.clone())
     }
 
     /// Open message and signal subscriptions as `message:name@activity`, sorted.
@@ -302,7 +374,11 @@ impl Harness {
             .subs
             .values()
             .map(|s| {
-                let kind = if s.kind == EventKind::Message { "message" } else { "signal" };
+                let kind = if s.kind == EventKind::Message {
+                    "message"
+                } else {
+                    "signal"
+                };
                 format!("{kind}:{}@{}", s.name, s.node)
             })
             .collect();
@@ -323,7 +399,9 @@ impl Harness {
 
     /// Activity ids of every live token except the process instance, sorted.
     pub fn active(&self) -> Vec<String> {
-        let Some(inst) = &self.instance else { return Vec::new() };
+        let Some(inst) = &self.instance else {
+            return Vec::new();
+        };
         let mut v: Vec<String> = inst
             .tokens
             .iter()
@@ -349,7 +427,12 @@ impl Harness {
             .external
             .iter()
             .find(|(_, (_, a))| a == activity)
-            .unwrap_or_else(|| panic!("no external task at {activity}; open: {:?}", self.external_tasks()))
+            .unwrap_or_else(|| {
+                panic!(
+                    "no external task at {activity}; open: {:?}",
+                    self.external_tasks()
+                )
+            })
             .0
     }
 
@@ -364,7 +447,11 @@ impl Harness {
     }
 
     /// Completes the external task at `activity`, expecting an error.
-    pub fn try_complete(&mut self, activity: &str, variables: Variables) -> Result<(), RuntimeError> {
+    pub fn try_complete(
+        &mut self,
+        activity: &str,
+        variables: Variables,
+    ) -> Result<(), RuntimeError> {
         let task = self.external_by_activity(activity);
         self.try_apply(Command::CompleteExternalTask {
             task,
@@ -401,7 +488,12 @@ impl Harness {
             .subs
             .iter()
             .find(|(_, s)| s.kind == EventKind::Message && s.name == name)
-            .unwrap_or_else(|| panic!("nobody waits for message {name}; open: {:?}", self.subscriptions()))
+            .unwrap_or_else(|| {
+                panic!(
+                    "nobody waits for message {name}; open: {:?}",
+                    self.subscriptions()
+                )
+            })
             .0;
         self.apply(Command::Trigger {
             subscription: id,
@@ -466,16 +558,158 @@ impl Harness {
         })
     }
 
+    /// Completes the user task at `activity`, expecting an error.
+    pub fn try_complete_user(
+        &mut self,
+        activity: &str,
+        variables: Variables,
+    ) -> Result<(), RuntimeError> {
+        let task = *self
+            .user
+            .iter()
+            .find(|(_, (a, _))| a == activity)
+            .unwrap_or_else(|| panic!("no user task at {activity}"))
+            .0;
+        self.try_apply(Command::CompleteUserTask { task, variables })
+    }
+
+    /// Delivers the message `name`, expecting an error.
+    pub fn try_message(&mut self, name: &str, variables: Variables) -> Result<(), RuntimeError> {
+        let id = *self
+            .subs
+            .iter()
+            .find(|(_, s)| s.kind == EventKind::Message && s.name == name)
+            .unwrap_or_else(|| {
+                panic!(
+                    "nobody waits for message {name}; open: {:?}",
+                    self.subscriptions()
+                )
+            })
+            .0;
+        self.try_apply(Command::Trigger {
+            subscription: id,
+            variables,
+            local_variables: Variables::new(),
+        })
+    }
+
+    /// The id of the (first) live token at `activity`: its execution id.
+    pub fn token_at(&self, activity: &str) -> Id {
+        let inst = self.instance.as_ref().expect("started");
+        inst.tokens
+            .iter()
+            .find(|t| t.node.is_some_and(|n| &*self.graph.node(n).id == activity))
+            .unwrap_or_else(|| panic!("no token at {activity}; active: {:?}", self.active()))
+            .id
+    }
+
+    /// `POST /execution/{id}/signal` for the token at `activity`.
+    pub fn try_signal_execution(
+        &mut self,
+        activity: &str,
+        variables: Variables,
+    ) -> Result<(), RuntimeError> {
+        let token = self.token_at(activity);
+        self.try_apply(Command::SignalExecution { token, variables })
+    }
+
+    /// `POST /execution/{id}/signal` for the token at `activity`, which must succeed.
+    pub fn signal_execution(&mut self, activity: &str, variables: Variables) -> &mut Self {
+        if let Err(e) = self.try_signal_execution(activity, variables) {
+            panic!("{e}");
+        }
+        self
+    }
+
+    /// A local variable of the token at `activity` (input mappings, subprocess scope).
+    pub fn local_var(&self, activity: &str, name: &str) -> Option<Value> {
+        let id = self.token_at(activity);
+        let inst = self.instance.as_ref()?;
+        inst.token(id)?.vars.get(name).cloned()
+    }
+
+    /// The waits of the tokens at `activity`, in creation order.
+    pub fn waits(&self, activity: &str) -> Vec<Wait> {
+        let Some(inst) = &self.instance else {
+            return Vec::new();
+        };
+        inst.tokens
+            .iter()
+            .filter(|t| t.node.is_some_and(|n| &*self.graph.node(n).id == activity))
+            .map(|t| t.wait)
+            .collect()
+    }
+
+    /// The activity instance tree, one activity per line, children indented under their
+    /// scope (what Camunda's `getActivityInstance` shows), without variables.
+    pub fn tree(&self) -> String {
+        let mut out = String::new();
+        let Some(inst) = &self.instance else {
+            return out;
+        };
+        fn walk(h: &Harness, inst: &Instance, parent: Option<Id>, depth: usize, out: &mut String) {
+            let mut children: Vec<(String, Id)> = inst
+                .tokens
+                .iter()
+                .filter(|t| t.parent == parent)
+                .map(|t| {
+                    (
+                        t.node.map_or_else(
+                            || h.graph.key.clone(),
+                            |n| h.graph.node(n).id.to_string(),
+                        ),
+                        t.id,
+                    )
+                })
+                .collect();
+            children.sort();
+            for (name, id) in children {
+                writeln!(out, "{}{name}", "  ".repeat(depth)).ok();
+                walk(h, inst, Some(id), depth + 1, out);
+            }
+        }
+        walk(self, inst, None, 0, &mut out);
+        out
+    }
+
+    /// How the instance ended, if it did.
+    pub fn end_state(&self) -> Option<runtime::EndState> {
+        self.instance.as_ref().and_then(|i| i.ended)
+    }
+
+    /// The last external task created at `activity`.
+    pub fn external_spec(&self, activity: &str) -> &ExternalTaskSpec {
+        self.external_specs
+            .get(activity)
+            .unwrap_or_else(|| panic!("no external task was created at {activity}"))
+    }
+
+    /// The last user task created at `activity`.
+    pub fn user_spec(&self, activity: &str) -> &UserTaskSpec {
+        self.user_specs
+            .get(activity)
+            .unwrap_or_else(|| panic!("no user task was created at {activity}"))
+    }
+
+    /// Deletes the instance (`DELETE /process-instance/{id}`).
+    pub fn cancel(&mut self) -> &mut Self {
+        self.apply(Command::Cancel)
+    }
+
     /// A readable dump of everything visible: for snapshots and failure messages.
     pub fn dump(&self) -> String {
         let mut out = String::new();
-        let Some(inst) = &self.instance else { return "not started".to_owned() };
+        let Some(inst) = &self.instance else {
+            return "not started".to_owned();
+        };
         if let Some(state) = inst.ended {
             writeln!(out, "ended: {state:?}").ok();
         }
         fn walk(h: &Harness, inst: &Instance, parent: Option<Id>, depth: usize, out: &mut String) {
             for t in inst.tokens.iter().filter(|t| t.parent == parent) {
-                let name = t.node.map_or_else(|| h.graph.key.clone(), |n| h.graph.node(n).id.to_string());
+                let name = t
+                    .node
+                    .map_or_else(|| h.graph.key.clone(), |n| h.graph.node(n).id.to_string());
                 write!(out, "{}{name} [{:?}]", "  ".repeat(depth), t.wait).ok();
                 for v in t.vars.iter() {
                     write!(out, " {}={:?}", v.name, v.value).ok();
@@ -502,6 +736,51 @@ impl Harness {
 
     /// The kind of node `id` (for assertions about compiled graphs).
     pub fn kind(&self, id: &str) -> &NodeKind {
-        &self.graph.node(self.graph.node_by_id(id).expect("node")).kind
+        &self
+            .graph
+            .node(self.graph.node_by_id(id).expect("node"))
+            .kind
     }
+}
+
+/// External service tasks, one per whitespace-separated id, each on the topic of its id.
+pub fn ext(ids: &str) -> String {
+    ids.split_whitespace()
+        .map(|id| {
+            format!(r#"<serviceTask id="{id}" camunda:type="external" camunda:topic="{id}"/>"#)
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// User tasks without assignment, one per whitespace-separated id.
+pub fn usr(ids: &str) -> String {
+    ids.split_whitespace()
+        .map(|id| format!(r#"<userTask id="{id}"/>"#))
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// None events: `<startEvent id="start"/>` plus one `<endEvent>` per id in `ends`.
+pub fn start_end(ends: &str) -> String {
+    let mut s = r#"<startEvent id="start"/>"#.to_owned();
+    for id in ends.split_whitespace() {
+        s.push_str(&format!("\n<endEvent id=\"{id}\"/>"));
+    }
+    s
+}
+
+/// A `Value::Integer`, what a Java `int` variable is.
+pub fn int(n: i32) -> Value {
+    Value::Integer(n)
+}
+
+/// A `Value::String`.
+pub fn text(s: &str) -> Value {
+    Value::String(s.to_owned())
+}
+
+/// No variables.
+pub fn none() -> Variables {
+    Variables::new()
 }

@@ -1,0 +1,188 @@
+//! Starting, deleting and reading process instances and their variables.
+
+use std::sync::Arc;
+
+use crate::ids::Id;
+use crate::runtime::{Command, Instance, Start};
+use crate::store::{InstanceRow, Query};
+use crate::value::{Value, Variables};
+
+use super::definitions::Deployed;
+use super::error::{ServiceError, ServiceResult};
+use super::work::Started;
+use super::Engine;
+
+/// How to start an instance.
+#[derive(Debug, Clone, Default)]
+pub struct StartRequest {
+    /// Business key.
+    pub business_key: Option<String>,
+    /// Process variables.
+    pub variables: Variables,
+    /// Start at this activity (a start event) instead of the none start event.
+    pub start_at: Option<String>,
+}
+
+fn instance_missing(id: &str) -> ServiceError {
+    ServiceError::NotFound(format!("Process instance with id {id} does not exist"))
+}
+
+impl Engine {
+    /// Starts an instance of the definition `definition_id`.
+    pub async fn start_instance(
+        &self,
+        definition_id: &str,
+        req: StartRequest,
+    ) -> ServiceResult<(Arc<Deployed>, Started)> {
+        let deployed = self.definitions.get(definition_id).await?;
+        // The cached row may not know about a later suspension.
+        let suspended = self
+            .store
+            .definitions(&Query::all().eq("id", definition_id))
+            .await?
+            .first()
+            .is_some_and(|d| d.suspended);
+        let at = match &req.start_at {
+            Some(activity) => Some(deployed.graph.node_by_id(activity).ok_or_else(|| {
+                ServiceError::BadRequest(format!(
+                    "no activity '{activity}' in process definition {definition_id}"
+                ))
+            })?),
+            None => None,
+        };
+        let started = transact!(self, work, {
+            if suspended {
+                return Err(ServiceError::Engine(format!(
+                    "Cannot start process instance. Process definition {} (id = {}) is suspended",
+                    deployed.row.name.as_deref().unwrap_or(&deployed.row.key),
+                    deployed.row.id
+                )));
+            }
+            let req = req.clone();
+            work.start(
+                deployed.clone(),
+                Start {
+                    at,
+                    business_key: req.business_key,
+                    variables: req.variables,
+                },
+                None,
+            )
+            .await
+        })?;
+        Ok((deployed, started))
+    }
+
+    /// Deletes (cancels) a running instance.
+    pub async fn delete_instance(&self, id: &str) -> ServiceResult<()> {
+        transact!(self, work, {
+            work.load(id).await?;
+            work.apply(id, Command::Cancel).await
+        })
+    }
+
+    /// A running instance's row and state.
+    pub async fn instance(&self, id: &str) -> ServiceResult<(InstanceRow, Instance)> {
+        let row = self
+            .store
+            .instances(&Query::all().eq("id", id))
+            .await?
+            .into_iter()
+            .next()
+            .ok_or_else(|| instance_missing(id))?;
+        let state = serde_json::from_str(&row.state).map_err(|e| {
+            ServiceError::Engine(format!(
+                "the stored state of process instance {id} cannot be read: {e}"
+            ))
+        })?;
+        Ok((row, state))
+    }
+
+    /// The running instance that holds execution (token) `execution_id`, if any.
+    pub async fn instance_of_execution(
+        &self,
+        execution_id: &str,
+    ) -> ServiceResult<Option<(InstanceRow, Instance)>> {
+        if let Ok(found) = self.instance(execution_id).await {
+            return Ok(Some(found));
+        }
+        let holders = self
+            .store
+            .external_tasks(&Query::all().eq("execution_id", execution_id))
+            .await?
+            .into_iter()
+            .map(|t| t.instance_id)
+            .chain(
+                self.store
+                    .user_tasks(&Query::all().eq("execution_id", execution_id))
+                    .await?
+                    .into_iter()
+                    .map(|t| t.instance_id),
+            )
+            .chain(
+                self.store
+                    .variables(&Query::all().eq("scope_id", execution_id))
+                    .await?
+                    .into_iter()
+                    .map(|v| v.instance_id),
+            )
+            .chain(
+                self.store
+                    .subscriptions(&Query::all().eq("execution_id", execution_id))
+                    .await?
+                    .into_iter()
+                    .filter_map(|s| s.instance_id),
+            )
+            .next();
+        match holders {
+            Some(instance) => self.instance(&instance).await.map(Some),
+            None => Ok(None),
+        }
+    }
+
+    /// Variables of a scope (an instance or an execution): visible ones, or only its
+    /// own when `local`.
+    pub async fn scope_variables(
+        &self,
+        scope: &str,
+        local: bool,
+    ) -> ServiceResult<Option<Vec<(String, Value)>>> {
+        Ok(self
+            .instance_of_execution(scope)
+            .await?
+            .map(|(_, state)| super::fetch::visible_variables(&state, scope, local, None)))
+    }
+
+    /// Sets and removes variables of a scope (instance or execution) as one command.
+    pub async fn modify_variables(
+        &self,
+        scope: &str,
+        set: Variables,
+        removals: Vec<String>,
+        local: bool,
+    ) -> ServiceResult<()> {
+        let (row, _) = self
+            .instance_of_execution(scope)
+            .await?
+            .ok_or_else(|| instance_missing(scope))?;
+        let token: Id = scope.parse().map_err(|_| instance_missing(scope))?;
+        transact!(self, work, {
+            let (set, removals) = (set.clone(), removals.clone());
+            let instance = row.id.clone();
+
+            work.load(&instance).await?;
+            // Camunda's modify sets on the scope itself: process variables when the
+            // scope is the instance.
+            work.apply(
+                &instance,
+                Command::SetVariables {
+                    scope: token,
+                    variables: set,
+                    local,
+                    removals,
+                },
+            )
+            .await
+        })
+    }
+}

@@ -109,7 +109,10 @@ fn print_text(out: &mut impl Write, r: &FileReport) -> std::io::Result<()> {
     if r.valid {
         writeln!(out, "ok    {}", r.file)?;
         if r.processes.is_empty() {
-            writeln!(out, "      (no executable process: nothing would be deployed)")?;
+            writeln!(
+                out,
+                "      (no executable process: nothing would be deployed)"
+            )?;
         }
         for p in &r.processes {
             match &p.name {

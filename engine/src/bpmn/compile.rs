@@ -192,7 +192,7 @@ impl<'a> Globals<'a> {
 
 /// Looks `reference` up, also without a QName prefix (`tns:newInvoice`), as Camunda
 /// does.
-fn lookup<'m, V: Copy>(map: &'m HashMap<&str, V>, reference: &str) -> Option<V> {
+fn lookup<V: Copy>(map: &HashMap<&str, V>, reference: &str) -> Option<V> {
     map.get(reference).copied().or_else(|| {
         reference
             .rsplit_once(':')

@@ -1122,7 +1122,7 @@ impl<'a, 'e> Machine<'a, 'e> {
         };
         // A non-interrupting message or signal handler can fire again; a repeating
         // timer is rescheduled below.
-        if !(non_interrupting && !is_timer) {
+        if !non_interrupting || is_timer {
             self.remove_subscription(owner, sub_id);
         }
         if non_interrupting && is_timer {

@@ -142,7 +142,7 @@ impl Context for TokenContext<'_> {
                 break;
             };
             for v in token.vars.iter() {
-                if !names.iter().any(|n| *n == v.name) {
+                if !names.contains(&v.name) {
                     names.push(v.name.clone());
                 }
             }

@@ -1,6 +1,11 @@
 //! The `procos` binary: a BPMN engine that serves Camunda 7's engine-rest API.
 
 mod cli;
+mod config;
+mod deploy;
+mod logging;
+mod serve;
+mod watch;
 
 use std::process::ExitCode;
 

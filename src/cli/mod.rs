@@ -5,7 +5,10 @@ mod validate;
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+use anyhow::Context;
 use clap::{Parser, Subcommand};
+
+use crate::config::{Config, LogFormat, ServeArgs};
 
 /// procos: a native BPMN 2.0 engine that speaks Camunda 7's REST API.
 #[derive(Debug, Parser)]
@@ -17,6 +20,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run the engine and serve Camunda's REST API under /engine-rest.
+    Serve(ServeArgs),
     /// Check BPMN files: list the processes each defines, or every problem found.
     ///
     /// Exits with 0 only when every file is valid.
@@ -28,11 +33,46 @@ enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Deploy BPMN files to a running server through its REST API.
+    Deploy {
+        /// BPMN files.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The server's REST API.
+        #[arg(
+            long,
+            env = "PROCOS_URL",
+            default_value = "http://127.0.0.1:8080/engine-rest"
+        )]
+        url: String,
+        /// Deployment name [default: the file name].
+        #[arg(long)]
+        name: Option<String>,
+    },
 }
 
 /// Runs the command the user asked for.
 pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command {
         Command::Validate { files, json } => validate::run(&files, json),
+        Command::Serve(args) => {
+            let config = Config::load(&args)?;
+            crate::logging::init(config.log_format);
+            runtime()?.block_on(crate::serve::run(config))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Deploy { files, url, name } => {
+            crate::logging::init(LogFormat::Text);
+            runtime()?.block_on(crate::deploy::run(&url, &files, name))
+        }
     }
+}
+
+fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
+    // TLS for outgoing HTTPS (deploy to a remote server, the bundled workers).
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .context("cannot start the async runtime")
 }

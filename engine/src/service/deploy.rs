@@ -186,6 +186,28 @@ impl Engine {
         })
     }
 
+    /// Deletes a deployment and its definitions; with `cascade`, its running instances
+    /// too (without, running instances make it fail, as in Camunda).
+    pub async fn delete_deployment(&self, id: &str, cascade: bool) -> ServiceResult<()> {
+        transact!(self, work, {
+            let instances = work.tx().instances_of_deployment(id).await?;
+            if !instances.is_empty() && !cascade {
+                return Err(ServiceError::Engine(format!(
+                    "Deletion of process definition without cascading failed: deployment {id} has {} running process instances; delete them first or use cascade=true",
+                    instances.len()
+                )));
+            }
+            for instance in &instances {
+                work.apply(instance, crate::runtime::Command::Cancel)
+                    .await?;
+            }
+            work.tx().delete_deployment(id).await?;
+            Ok(())
+        })?;
+        self.definitions.forget_deployment(id);
+        Ok(())
+    }
+
     /// Replaces the start triggers of `d.row.key` with those of this new version.
     async fn install_start_triggers(
         &self,

@@ -157,6 +157,14 @@ fn push_filter(qb: &mut QueryBuilder<DB>, f: &Filter) {
                         push_list(qb, params);
                     }
                 }
+                SubSelect::SuperInstancesOf => {
+                    qb.push("SELECT super_instance_id FROM process_instance WHERE id IN ");
+                    if params.is_empty() {
+                        qb.push("(NULL)");
+                    } else {
+                        push_list(qb, params);
+                    }
+                }
                 SubSelect::LatestDefinitions => {
                     qb.push(
                         "SELECT d.id FROM process_definition d WHERE d.version = (SELECT MAX(d2.version) FROM process_definition d2 WHERE d2.key = d.key AND COALESCE(d2.tenant_id, '') = COALESCE(d.tenant_id, ''))",

@@ -115,6 +115,8 @@ pub enum SubSelect {
     InstancesAtActivity,
     /// Definition ids that are the latest version of their key and tenant.
     LatestDefinitions,
+    /// The calling (super) instances of the given instances.
+    SuperInstancesOf,
 }
 
 /// Sort direction.

@@ -1,0 +1,34 @@
+//! The routes, one module per Camunda resource.
+
+pub mod deployment;
+pub mod engine;
+pub mod external_task;
+pub mod history;
+pub mod process_definition;
+pub mod process_instance;
+pub mod variables;
+
+use axum::Router;
+
+use crate::AppState;
+
+/// Every resource, relative to `/engine-rest`.
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .merge(engine::router())
+        .merge(deployment::router())
+        .merge(process_definition::router())
+        .merge(process_instance::router())
+        .merge(external_task::router())
+        .merge(history::router())
+        .merge(variables::router())
+}
+
+/// `http://host/engine-rest`, for the links Camunda puts in some responses.
+pub fn base_url(headers: &axum::http::HeaderMap) -> String {
+    let host = headers
+        .get(axum::http::header::HOST)
+        .and_then(|h| h.to_str().ok())
+        .unwrap_or("localhost");
+    format!("http://{host}/engine-rest")
+}

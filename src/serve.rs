@@ -1,0 +1,125 @@
+//! `procos serve`: boots in phases (store, schema, processes, job executor, API), each
+//! logged, and drains on SIGTERM.
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use procos_engine::service::{Engine, EngineConfig, SystemClock};
+use procos_engine::store::{self, StoreKind};
+use procos_rest::RestConfig;
+
+use crate::config::{redact, Config};
+use crate::watch;
+
+/// Runs the server until SIGTERM or Ctrl-C.
+pub async fn run(config: Config) -> anyhow::Result<()> {
+    let started = Instant::now();
+    tracing::info!(
+        bind = %config.bind,
+        database = %redact(&config.database_url),
+        processes = %config.processes.display(),
+        data_dir = %config.data_dir.display(),
+        "procos {} starting",
+        env!("CARGO_PKG_VERSION")
+    );
+
+    tracing::info!(phase = "store", "opening the store");
+    if config.database_url.starts_with("sqlite:") {
+        std::fs::create_dir_all(&config.data_dir).with_context(|| {
+            format!(
+                "cannot create the data directory {}",
+                config.data_dir.display()
+            )
+        })?;
+    }
+    let store = store::connect(&config.database_url, config.db_connections)
+        .await
+        .with_context(|| format!("cannot open the store {}", redact(&config.database_url)))?;
+
+    tracing::info!(phase = "schema", "applying schema migrations");
+    store.migrate().await.context("cannot migrate the schema")?;
+
+    let engine = Engine::new(
+        store.clone(),
+        Arc::new(SystemClock),
+        EngineConfig::default(),
+    );
+
+    tracing::info!(phase = "deploy", folder = %config.processes.display(), "deploying the processes folder");
+    let deployed = watch::deploy_all(&engine, &config.processes).await;
+    tracing::info!(files = deployed, "processes folder deployed");
+
+    tracing::info!(phase = "jobs", "starting the job executor");
+    let jobs = tokio::spawn(engine.clone().run_job_executor());
+    let listener_task = (store.kind() == StoreKind::Postgres).then(|| {
+        tokio::spawn(procos_engine::service::notify::listen(
+            config.database_url.clone(),
+            engine.wakeups().clone(),
+            engine.shutdown_signal(),
+        ))
+    });
+    let watcher = tokio::spawn(watch::run(
+        engine.clone(),
+        config.processes.clone(),
+        engine.shutdown_signal(),
+    ));
+
+    tracing::info!(phase = "serve", "serving the REST API");
+    let app = procos_rest::app(
+        engine.clone(),
+        RestConfig {
+            max_body_bytes: config.max_body_bytes,
+            ..RestConfig::default()
+        },
+    );
+    let listener = tokio::net::TcpListener::bind(config.bind)
+        .await
+        .with_context(|| format!("cannot listen on {}", config.bind))?;
+    tracing::info!(
+        phase = "ready",
+        url = %format!("http://{}/engine-rest", config.bind),
+        ms = started.elapsed().as_millis() as u64,
+        "ready"
+    );
+    let drain_engine = engine.clone();
+    axum::serve(listener, app)
+        .with_graceful_shutdown(async move {
+            shutdown_signal().await;
+            tracing::info!("stopping: no new work; answering waiting long polls");
+            drain_engine.drain();
+        })
+        .await
+        .context("the HTTP server failed")?;
+
+    tracing::info!("finishing running jobs");
+    jobs.await.ok();
+    watcher.await.ok();
+    if let Some(l) = listener_task {
+        l.await.ok();
+    }
+    store.close().await;
+    tracing::info!("stopped");
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        tokio::signal::ctrl_c().await.ok();
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+}

@@ -633,3 +633,48 @@ fn unhandled_bpmn_error_test_uncaught_error_in_sub_process() {
     assert!(h.history.contains(&"end:subprocess".to_owned()));
     assert!(!h.history.contains(&"start:subprocessEnd".to_owned()));
 }
+
+/// Escalations propagate to the innermost catching boundary event: the one on the inner
+/// subprocess catches, the one on the outer subprocess does not fire.
+#[test]
+fn escalation_event_test_throw_escalation_event_hierarchical() {
+    let xml = with_errors(
+        &format!(
+            r#"{}<subProcess id="outer">
+                 <startEvent id="outerStart"/><endEvent id="outerEnd"/>
+                 <subProcess id="inner">
+                   <startEvent id="innerStart"/>
+                   <intermediateThrowEvent id="throw"><escalationEventDefinition escalationRef="escalation"/></intermediateThrowEvent>
+                   <userTask id="taskInSubprocess"/><endEvent id="innerEnd"/>
+                   <sequenceFlow id="i1" sourceRef="innerStart" targetRef="throw"/>
+                   <sequenceFlow id="i2" sourceRef="throw" targetRef="taskInSubprocess"/>
+                   <sequenceFlow id="i3" sourceRef="taskInSubprocess" targetRef="innerEnd"/>
+                 </subProcess>
+                 <boundaryEvent id="innerBoundary" attachedToRef="inner" cancelActivity="false"><escalationEventDefinition escalationRef="escalation"/></boundaryEvent>
+                 <userTask id="taskAfterCatchedEscalationInsideSubprocess"/><endEvent id="innerCatchEnd"/>
+                 <sequenceFlow id="o1" sourceRef="outerStart" targetRef="inner"/>
+                 <sequenceFlow id="o2" sourceRef="inner" targetRef="outerEnd"/>
+                 <sequenceFlow id="o3" sourceRef="innerBoundary" targetRef="taskAfterCatchedEscalationInsideSubprocess"/>
+                 <sequenceFlow id="o4" sourceRef="taskAfterCatchedEscalationInsideSubprocess" targetRef="innerCatchEnd"/>
+               </subProcess>
+               <boundaryEvent id="outerBoundary" attachedToRef="outer" cancelActivity="false"><escalationEventDefinition escalationRef="escalation"/></boundaryEvent>
+               {}"#,
+            start_end("end"),
+            usr("taskAfterCatchedEscalationOnProcess")
+        ),
+        "start -> outer -> end; outerBoundary -> taskAfterCatchedEscalationOnProcess -> end",
+    );
+    let mut h = Harness::new(&xml);
+    h.start(none());
+    assert_eq!(
+        h.user_tasks(),
+        [
+            "taskAfterCatchedEscalationInsideSubprocess",
+            "taskInSubprocess"
+        ]
+    );
+    assert_eq!(
+        h.tree(),
+        "p\n  outer\n    inner\n      taskInSubprocess\n    taskAfterCatchedEscalationInsideSubprocess\n"
+    );
+}

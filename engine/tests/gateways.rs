@@ -361,7 +361,6 @@ fn parallel_gateway_test_fork_join_with_three_incoming_flows() {
     h.complete("c", none()).complete("a", none());
     assert_eq!(h.active(), ["b", "join", "join"]);
     assert_eq!(h.waits("join"), [Wait::Join, Wait::Join]);
-    assert!(h.external_spec("b").topic == "b");
     h.complete("b", none());
     assert_eq!(h.active(), ["after"]);
     assert_eq!(h.external_tasks(), ["after@after"]);
@@ -857,4 +856,97 @@ fn inclusive_gateway_test_join_fires_when_as_many_tokens_wait_as_it_has_incoming
         "the late token is joined alone"
     );
     assert_eq!(h.history.iter().filter(|e| *e == "start:after").count(), 2);
+}
+
+/// A flow without a condition counts as true for the exclusive gateway; the first true
+/// flow in document order still wins.
+#[test]
+fn exclusive_gateway_test_flow_without_condition_counts_as_true() {
+    let xml = process(
+        &format!(
+            r#"{}<exclusiveGateway id="gw"/>{}"#,
+            start_end("end"),
+            usr("a b")
+        ),
+        "start -> gw; gw -> a [${false}]; gw -> b; a -> end; b -> end",
+    );
+    let mut h = Harness::new(&xml);
+    h.start(none());
+    assert_eq!(h.user_tasks(), ["b"]);
+
+    let xml = process(
+        &format!(
+            r#"{}<exclusiveGateway id="gw"/>{}"#,
+            start_end("end"),
+            usr("a b")
+        ),
+        "start -> gw; gw -> b; gw -> a [${true}]; a -> end; b -> end",
+    );
+    let mut h = Harness::new(&xml);
+    h.start(none());
+    assert_eq!(h.user_tasks(), ["b"]);
+}
+
+/// The token that can still reach the join sits at an event-based gateway inside a
+/// subprocess: the subprocess can reach the join, so the join waits for it.
+#[test]
+fn inclusive_gateway_test_join_after_event_based_gateway_contained_in_sub_process() {
+    let xml = definitions(
+        &process_element(
+            "p",
+            &format!(
+                r#"{}<inclusiveGateway id="split"/><inclusiveGateway id="join"/>
+                   <subProcess id="subProcess">
+                     <startEvent id="subStart"/><eventBasedGateway id="eventBasedGateway"/>
+                     <intermediateCatchEvent id="catch1"><messageEventDefinition messageRef="message1"/></intermediateCatchEvent>
+                     <intermediateCatchEvent id="catch2"><messageEventDefinition messageRef="message2"/></intermediateCatchEvent>
+                     <endEvent id="subEnd1"/><endEvent id="subEnd2"/>
+                     <sequenceFlow id="s1" sourceRef="subStart" targetRef="eventBasedGateway"/>
+                     <sequenceFlow id="s2" sourceRef="eventBasedGateway" targetRef="catch1"/>
+                     <sequenceFlow id="s3" sourceRef="eventBasedGateway" targetRef="catch2"/>
+                     <sequenceFlow id="s4" sourceRef="catch1" targetRef="subEnd1"/>
+                     <sequenceFlow id="s5" sourceRef="catch2" targetRef="subEnd2"/>
+                   </subProcess>{}"#,
+                start_end("theEnd"),
+                usr("theTask taskAfterJoin")
+            ),
+            "start -> split; split -> theTask [${true}]; split -> subProcess [${true}]
+             theTask -> join; subProcess -> join; join -> taskAfterJoin -> theEnd",
+        ),
+        r#"<message id="message1" name="foo"/><message id="message2" name="bar"/>"#,
+    );
+    let mut h = Harness::new(&xml);
+    h.start(none());
+    h.complete_user("theTask", none());
+    assert!(h.user_tasks().is_empty());
+    assert_eq!(h.tree(), "p\n  join\n  subProcess\n    eventBasedGateway\n");
+    h.message("foo", none());
+    assert!(h.subscriptions().is_empty());
+    assert_eq!(h.tree(), "p\n  taskAfterJoin\n");
+}
+
+/// As in Camunda 7, only intermediate catch events may follow an event-based gateway: a
+/// receive task there is refused at deployment.
+#[test]
+fn event_based_gateway_test_receive_task_after_event_based_gateway_is_rejected() {
+    let xml = definitions(
+        &process_element(
+            "p",
+            &format!(
+                r#"{}<eventBasedGateway id="gw"/><receiveTask id="receive" messageRef="m"/>
+                   <intermediateCatchEvent id="timerEvent"><timerEventDefinition><timeDuration>PT1H</timeDuration></timerEventDefinition></intermediateCatchEvent>"#,
+                start_end("end")
+            ),
+            "start -> gw; gw -> receive -> end; gw -> timerEvent -> end",
+        ),
+        r#"<message id="m" name="newInvoice"/>"#,
+    );
+    let problems = rejection(&xml);
+    assert_eq!(problems.len(), 1, "{problems:?}");
+    assert!(
+        problems[0].starts_with(
+            "Event based gateway can only be connected to elements of type intermediateCatchEvent"
+        ),
+        "{problems:?}"
+    );
 }

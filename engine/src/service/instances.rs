@@ -140,6 +140,37 @@ impl Engine {
         }
     }
 
+    /// Continues a waiting receive task (`POST /execution/{id}/signal`).
+    pub async fn signal_execution(
+        &self,
+        execution_id: &str,
+        variables: Variables,
+    ) -> ServiceResult<()> {
+        let (row, _) = self
+            .instance_of_execution(execution_id)
+            .await?
+            .ok_or_else(|| {
+                ServiceError::NotFound(format!(
+                    "Cannot find execution with id '{execution_id}': execution is null"
+                ))
+            })?;
+        let token: Id = execution_id.parse().map_err(|_| {
+            ServiceError::NotFound(format!(
+                "Cannot find execution with id '{execution_id}': execution is null"
+            ))
+        })?;
+        transact!(self, work, {
+            work.apply(
+                &row.id,
+                Command::SignalExecution {
+                    token,
+                    variables: variables.clone(),
+                },
+            )
+            .await
+        })
+    }
+
     /// Variables of a scope (an instance or an execution): visible ones, or only its
     /// own when `local`.
     pub async fn scope_variables(

@@ -76,9 +76,12 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(config.bind)
         .await
         .with_context(|| format!("cannot listen on {}", config.bind))?;
+    // The address actually bound: with port 0 the system picks one, and whoever started
+    // the server (tests, scripts) learns it from this line.
+    let bound = listener.local_addr().unwrap_or(config.bind);
     tracing::info!(
         phase = "ready",
-        url = %format!("http://{}/engine-rest", config.bind),
+        url = %format!("http://{bound}/engine-rest"),
         ms = started.elapsed().as_millis() as u64,
         "ready"
     );

@@ -19,7 +19,10 @@ async fn a_deployed_process_runs_from_start_to_end_through_an_external_task(stor
     let deployment = server
         .deploy("invoice.bpmn", &bpmn::one_task("invoice", "approve"))
         .await;
-    let deployment_id = deployment["id"].as_str().expect("a deployment id").to_owned();
+    let deployment_id = deployment["id"]
+        .as_str()
+        .expect("a deployment id")
+        .to_owned();
     let definitions = deployment["deployedProcessDefinitions"]
         .as_object()
         .expect("the new definitions");
@@ -36,7 +39,10 @@ async fn a_deployed_process_runs_from_start_to_end_through_an_external_task(stor
     ] {
         assert!(deployment.get(key).is_some(), "{key} is missing");
     }
-    let r = server.get("/process-definition/key/invoice").await.expect(200);
+    let r = server
+        .get("/process-definition/key/invoice")
+        .await
+        .expect(200);
     assert_eq!(r.content_type.as_deref(), Some("application/json"));
     assert_eq!(r.json["id"], definition["id"]);
 
@@ -63,7 +69,10 @@ async fn a_deployed_process_runs_from_start_to_end_through_an_external_task(stor
         .expect(200)
         .json;
     assert_eq!(running["id"], instance.as_str());
-    assert_eq!(server.count("/external-task/count?topicName=approve").await, 1);
+    assert_eq!(
+        server.count("/external-task/count?topicName=approve").await,
+        1
+    );
 
     // A worker fetches and locks the task, with the instance's variables.
     let tasks = server.fetch("worker-1", "approve", 10, 60_000).await;
@@ -81,7 +90,10 @@ async fn a_deployed_process_runs_from_start_to_end_through_an_external_task(stor
     );
     assert!(task["lockExpirationTime"].is_string());
     // A locked task is not handed out again.
-    assert!(server.fetch("worker-2", "approve", 10, 60_000).await.is_empty());
+    assert!(server
+        .fetch("worker-2", "approve", 10, 60_000)
+        .await
+        .is_empty());
 
     // The worker completes it; the instance ends.
     let task_id = task["id"].as_str().expect("a task id");
@@ -180,7 +192,10 @@ async fn redeploying_an_unchanged_file_returns_the_existing_deployment(store: St
         )
         .await;
     assert_ne!(changed["id"], first["id"]);
-    let latest = server.get("/process-definition/key/order").await.expect(200);
+    let latest = server
+        .get("/process-definition/key/order")
+        .await
+        .expect(200);
     assert_eq!(latest.json["version"], 2);
     assert_eq!(server.count("/process-definition/count?key=order").await, 2);
 }
@@ -197,5 +212,7 @@ async fn the_api_is_also_served_under_the_named_engine_prefix(store: Store) {
     let engines = server.get("/engine").await.expect(200);
     assert_eq!(engines.json, json!([{"name": "default"}]));
     let version = server.get("/version").await.expect(200);
-    assert!(version.json["version"].as_str().is_some_and(|v| v.starts_with("7.")));
+    assert!(version.json["version"]
+        .as_str()
+        .is_some_and(|v| v.starts_with("7.")));
 }

@@ -226,7 +226,9 @@ impl Drop for Database {
                 use sqlx::Connection;
                 if let Ok(mut conn) = sqlx::PgConnection::connect(&admin).await {
                     let sql = format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)");
-                    let _ = sqlx::query(sqlx::AssertSqlSafe(sql)).execute(&mut conn).await;
+                    let _ = sqlx::query(sqlx::AssertSqlSafe(sql))
+                        .execute(&mut conn)
+                        .await;
                     let _ = conn.close().await;
                 }
             });
@@ -295,6 +297,7 @@ pub struct Server {
     pub http: reqwest::Client,
     starts: u32,
     name: String,
+    args: Vec<String>,
 }
 
 /// A client that never goes through a proxy and waits long enough for long polls.
@@ -311,10 +314,15 @@ pub fn http_client() -> reqwest::Client {
 impl Server {
     /// A server on a fresh store with an empty processes folder.
     pub async fn start(store: &Store) -> Server {
+        Server::start_with(store, &[]).await
+    }
+
+    /// A server on a fresh store, with extra `procos serve` flags.
+    pub async fn start_with(store: &Store, args: &[&str]) -> Server {
         let dir = Arc::new(TempDir::new());
         fs::create_dir_all(dir.path().join("processes")).expect("create processes/");
         let db = Arc::new(Database::create(store, dir.path()).await);
-        Server::start_on(store, db, dir, "node").await
+        Server::start_on(store, db, dir, "node", args).await
     }
 
     /// Another node on the same store and processes folder (PostgreSQL clusters).
@@ -322,10 +330,16 @@ impl Server {
         let dir = Arc::new(TempDir::new());
         let processes = dir.path().join("processes");
         fs::create_dir_all(&processes).expect("create processes/");
-        Server::start_on(&self.store, self.db.clone(), dir, name).await
+        Server::start_on(&self.store, self.db.clone(), dir, name, &[]).await
     }
 
-    async fn start_on(store: &Store, db: Arc<Database>, dir: Arc<TempDir>, name: &str) -> Server {
+    async fn start_on(
+        store: &Store,
+        db: Arc<Database>,
+        dir: Arc<TempDir>,
+        name: &str,
+        args: &[&str],
+    ) -> Server {
         let mut server = Server {
             child: None,
             base: String::new(),
@@ -335,6 +349,7 @@ impl Server {
             http: http_client(),
             starts: 0,
             name: name.to_owned(),
+            args: args.iter().map(|a| (*a).to_owned()).collect(),
         };
         server.launch().await;
         server
@@ -366,6 +381,7 @@ impl Server {
             .arg("--data-dir")
             .arg(self.dir.path().join("data"))
             .args(["--log-format", "json"])
+            .args(&self.args)
             .current_dir(self.dir.path())
             .env_remove("PROCOS_CONFIG")
             .env_remove("PROCOS_BIND")
@@ -384,7 +400,11 @@ impl Server {
             if let Some(url) = ready_url(&log_path) {
                 break url;
             }
-            if let Some(status) = self.child.as_mut().and_then(|c| c.try_wait().ok().flatten()) {
+            if let Some(status) = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten())
+            {
                 panic!(
                     "procos serve exited with {status} before it was ready:\n{}",
                     self.log()
@@ -584,7 +604,10 @@ impl Server {
             )
             .await
             .expect(200);
-        r.json.as_array().cloned().expect("fetchAndLock answers a list")
+        r.json
+            .as_array()
+            .cloned()
+            .expect("fetchAndLock answers a list")
     }
 
     /// Completes a task; returns the status.

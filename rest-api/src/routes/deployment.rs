@@ -12,7 +12,7 @@ use serde_json::{json, Value as Json};
 
 use crate::dto::{self, DeploymentDto, ProcessDefinitionDto};
 use crate::error::RestError;
-use crate::http::{no_content, Json as JsonResponse, NotFoundAs, OrRest, Params};
+use crate::http::{body_too_large, no_content, Json as JsonResponse, NotFoundAs, OrRest, Params};
 use crate::AppState;
 
 /// Deployment routes.
@@ -49,6 +49,10 @@ async fn create(
     })?;
     let mut req = DeployRequest::default();
     let bad = |e: axum::extract::multipart::MultipartError| {
+        // The body limit shows up as a multipart error in the middle of a part.
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            return body_too_large();
+        }
         RestError::invalid_request(
             StatusCode::BAD_REQUEST,
             format!("The multipart form is not valid: {e}"),

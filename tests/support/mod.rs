@@ -319,8 +319,21 @@ impl Server {
 
     /// A server on a fresh store, with extra `procos serve` flags.
     pub async fn start_with(store: &Store, args: &[&str]) -> Server {
+        Server::start_with_processes(store, args, &[]).await
+    }
+
+    /// A server on a fresh store whose processes folder holds `files` (name, content)
+    /// before it starts.
+    pub async fn start_with_processes(
+        store: &Store,
+        args: &[&str],
+        files: &[(&str, &str)],
+    ) -> Server {
         let dir = Arc::new(TempDir::new());
         fs::create_dir_all(dir.path().join("processes")).expect("create processes/");
+        for (name, content) in files {
+            fs::write(dir.path().join("processes").join(name), content).expect("write a file");
+        }
         let db = Arc::new(Database::create(store, dir.path()).await);
         Server::start_on(store, db, dir, "node", args).await
     }

@@ -17,6 +17,7 @@ pub mod bpmn;
 pub mod expr;
 pub mod ids;
 pub mod runtime;
+pub mod script;
 pub mod service;
 pub mod store;
 pub mod time;

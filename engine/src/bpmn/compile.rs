@@ -9,11 +9,13 @@ use crate::expr::Expression;
 use crate::time::{self, TimerKind};
 
 use super::extensions::{
-    at, expression, ext_attr, ext_expression, form_fields, io_mapping, properties, refuse_java,
+    at, expression, ext_attr, ext_elements, ext_expression, form_fields, io_mapping, listeners,
+    properties, refuse_java, script, take_listeners,
 };
 use super::graph::{
-    Asynchrony, EventTrigger, ExternalTaskDef, Flow, FlowIdx, GatewayKind, Node, NodeIdx, NodeKind,
-    ProcessGraph, Reachability, Scope, SubProcess, TaskKind, ThrowResult, TimerDef, UserTaskDef,
+    Asynchrony, CallActivityDef, CallBinding, ErrorEventDef, EventTrigger, ExternalTaskDef, Flow,
+    FlowIdx, GatewayKind, MappingSource, MultiInstance, Node, NodeIdx, NodeKind, ProcessGraph,
+    Reachability, Scope, SubProcess, TaskKind, ThrowResult, TimerDef, UserTaskDef, VarMapping,
 };
 use super::problem::{Problem, Problems};
 use super::xml::{self, Element, Limits, Ns};
@@ -441,25 +443,22 @@ impl<'g, 'a> ProcessBuilder<'g, 'a> {
             let source = endpoint("sourceRef", self.problems);
             let target = endpoint("targetRef", self.problems);
             let condition = el.bpmn_child("conditionExpression").and_then(|c| {
-                let text = c.text.trim();
-                if let Some(language) = c.attr("language") {
-                    if !language.eq_ignore_ascii_case("juel") {
-                        self.problems.error(
-                            at(el),
-                            format!("the condition of sequence flow '{id}' is a '{language}' script; script conditions are not supported by this version of procos: write it as an expression ${{...}}"),
-                        );
-                        return None;
-                    }
-                }
-                if text.is_empty() {
+                if c.text.trim().is_empty() {
                     self.problems.warning(
                         at(el),
                         format!("sequence flow '{id}' has an empty condition, which is ignored"),
                     );
                     return None;
                 }
-                expression(text, el, &format!("the condition of sequence flow '{id}'"), self.problems)
+                script(
+                    c.attr("language"),
+                    &c.text,
+                    el,
+                    &format!("the condition of sequence flow '{id}'"),
+                    self.problems,
+                )
             });
+            let take_listeners = take_listeners(el, self.problems);
             if let (Some(source), Some(target)) = (source, target) {
                 flows.push(Flow {
                     id: id.into(),
@@ -467,6 +466,7 @@ impl<'g, 'a> ProcessBuilder<'g, 'a> {
                     source,
                     target,
                     condition,
+                    take_listeners,
                 });
             }
         }
@@ -515,12 +515,9 @@ impl<'g, 'a> ProcessBuilder<'g, 'a> {
             }
             found
         });
-        if el.bpmn_child("multiInstanceLoopCharacteristics").is_some() {
-            self.problems.error(
-                at(el),
-                format!("<{}> is a multi-instance activity; multi-instance is not supported by this version of procos", el.name),
-            );
-        }
+        let multi = el
+            .bpmn_child("multiInstanceLoopCharacteristics")
+            .and_then(|mi| self.multi_instance(el, mi));
         if el.bpmn_child("standardLoopCharacteristics").is_some() {
             self.problems.error(
                 at(el),
@@ -532,12 +529,16 @@ impl<'g, 'a> ProcessBuilder<'g, 'a> {
             after: flag(el, "asyncAfter"),
             exclusive: ext_attr(el, "exclusive").is_none_or(|v| !v.eq_ignore_ascii_case("false")),
         };
-        if asynchrony.before || asynchrony.after {
+        if asynchrony.after && matches!(kind, NodeKind::Gateway(_)) {
             self.problems.error(
                 at(el),
-                format!("<{}> uses camunda:asyncBefore/asyncAfter; asynchronous continuations are not supported by this version of procos", el.name),
+                format!("'asyncAfter' not supported for {} elements.", el.name),
             );
         }
+        let retry_cycle = ext_elements(el, "failedJobRetryTimeCycle")
+            .next()
+            .map(|c| c.trimmed_text().to_owned())
+            .filter(|c| !c.is_empty());
         let io = io_mapping(el, self.problems);
         if let Some(mapping) = &io {
             let tag = &*el.name;
@@ -552,6 +553,11 @@ impl<'g, 'a> ProcessBuilder<'g, 'a> {
                 self.problems.error(
                     at(el),
                     "camunda:inputOutput mapping unsupported for element type 'subProcess' with attribute 'triggeredByEvent = true'.",
+                );
+            } else if multi.is_some() && !mapping.outputs.is_empty() {
+                self.problems.error(
+                    at(el),
+                    "camunda:outputParameter not allowed for multi-instance constructs",
                 );
             } else if tag == "endEvent" && !mapping.outputs.is_empty() {
                 self.problems.error(
@@ -575,6 +581,9 @@ impl<'g, 'a> ProcessBuilder<'g, 'a> {
             io,
             properties: properties(el),
             asynchrony,
+            multi,
+            listeners: listeners(el, self.problems),
+            retry_cycle,
             activity_type,
             line: el.line,
             column: el.column,
@@ -738,37 +747,40 @@ impl<'g, 'a> ProcessBuilder<'g, 'a> {
                 (NodeKind::Task(TaskKind::Receive { message }), "receiveTask")
             }
             "scriptTask" => {
-                let format = el.attr("scriptFormat").unwrap_or("");
-                let advice = if format.eq_ignore_ascii_case("groovy")
-                    || format.eq_ignore_ascii_case("python")
-                    || format.eq_ignore_ascii_case("jython")
-                    || format.eq_ignore_ascii_case("ruby")
-                {
-                    format!(
-                        "'{format}' scripts need a JVM script engine, which procos does not have"
-                    )
+                let source = el
+                    .bpmn_child("script")
+                    .map(|c| c.text.as_str())
+                    .unwrap_or("");
+                let script = if let Some(resource) = ext_attr(el, "resource") {
+                    self.problems.error(
+                        at(el),
+                        format!("script task '{id}' loads its script from '{resource}' (camunda:resource); procos runs only inline scripts"),
+                    );
+                    None
                 } else {
-                    format!("script tasks (scriptFormat '{format}') are not supported by this version of procos")
+                    script(
+                        el.attr("scriptFormat"),
+                        source,
+                        el,
+                        &format!("script task '{id}'"),
+                        self.problems,
+                    )
                 };
-                self.problems.error(
-                    at(el),
-                    format!("script task '{id}': {advice}; use camunda:type=\"external\" with a topic served by a worker"),
-                );
-                (NodeKind::Task(TaskKind::Undefined), "scriptTask")
+                let kind = match script {
+                    Some(script) => TaskKind::Script {
+                        script,
+                        result_variable: ext_attr(el, "resultVariable").map(str::to_owned),
+                    },
+                    None => TaskKind::Undefined,
+                };
+                (NodeKind::Task(kind), "scriptTask")
             }
             "callActivity" => {
-                if ext_attr(el, "caseRef").is_some() {
-                    self.problems.error(
-                        at(el),
-                        format!("call activity '{id}' calls a CMMN case (camunda:caseRef); procos does not run CMMN"),
-                    );
-                } else {
-                    self.problems.error(
-                        at(el),
-                        format!("call activity '{id}': call activities are not supported by this version of procos"),
-                    );
-                }
-                (NodeKind::Task(TaskKind::Undefined), "callActivity")
+                let kind = match self.call_activity(el) {
+                    Some(def) => TaskKind::Call(Box::new(def)),
+                    None => TaskKind::Undefined,
+                };
+                (NodeKind::Task(kind), "callActivity")
             }
             "subProcess" | "transaction" => {
                 let event_subprocess = el
@@ -896,18 +908,213 @@ impl<'g, 'a> ProcessBuilder<'g, 'a> {
                 return None;
             }
         };
-        if crate::bpmn::extensions::ext_elements(el, "errorEventDefinition")
-            .next()
-            .is_some()
-        {
-            self.problems.error(
-                at(el),
-                format!("'{id}' has camunda:errorEventDefinition; error event definitions on external tasks are not supported by this version of procos"),
-            );
+        let mut error_events = Vec::new();
+        for def in ext_elements(el, "errorEventDefinition") {
+            let Some(text) = def.attr("expression") else {
+                self.problems.error(
+                    at(el),
+                    format!(
+                        "the camunda:errorEventDefinition of '{id}' has no 'expression' attribute"
+                    ),
+                );
+                continue;
+            };
+            let Some(condition) = expression(
+                text,
+                el,
+                &format!("the camunda:errorEventDefinition of '{id}'"),
+                self.problems,
+            ) else {
+                continue;
+            };
+            let (code, message) = match def.attr("errorRef") {
+                None => (None, None),
+                Some(r) => match lookup(&self.globals.errors, r) {
+                    Some((code, message)) => (
+                        code.map(str::to_owned),
+                        message.and_then(|m| {
+                            expression(
+                                m,
+                                el,
+                                &format!("camunda:errorMessage of error '{r}'"),
+                                self.problems,
+                            )
+                        }),
+                    ),
+                    None => (Some(r.to_owned()), None),
+                },
+            };
+            error_events.push(ErrorEventDef {
+                code,
+                message,
+                expression: condition,
+            });
         }
         Some(ExternalTaskDef {
             topic,
             priority: ext_expression(el, "taskPriority", self.problems),
+            error_events,
+        })
+    }
+
+    fn multi_instance(&mut self, el: &'a Element, mi: &'a Element) -> Option<Box<MultiInstance>> {
+        let expr = |this: &mut Self, child: &str, what: &str| {
+            mi.bpmn_child(child)
+                .map(|c| c.trimmed_text())
+                .filter(|t| !t.is_empty())
+                .and_then(|t| expression(t, el, what, this.problems))
+        };
+        let cardinality = expr(self, "loopCardinality", "loopCardinality");
+        let completion_condition = expr(self, "completionCondition", "completionCondition");
+        let collection = match ext_attr(mi, "collection") {
+            Some(c) => expression(c, el, "camunda:collection", self.problems),
+            None => mi
+                .bpmn_child("loopDataInputRef")
+                .map(|c| c.trimmed_text())
+                .filter(|t| !t.is_empty())
+                .and_then(|t| expression(t, el, "loopDataInputRef", self.problems)),
+        };
+        let element_variable = ext_attr(mi, "elementVariable")
+            .map(str::to_owned)
+            .or_else(|| {
+                mi.bpmn_child("inputDataItem")
+                    .and_then(|i| i.attr("name").or_else(|| i.attr("id")).map(str::to_owned))
+            });
+        if cardinality.is_none() && collection.is_none() {
+            self.problems.error(
+                at(el),
+                "Either loopCardinality or loopDataInputRef/activiti:collection must be set",
+            );
+            return None;
+        }
+        if element_variable.is_some() && collection.is_none() {
+            self.problems.error(
+                at(el),
+                "LoopDataInputRef/activiti:collection must be set when using inputDataItem or activiti:elementVariable",
+            );
+        }
+        Some(Box::new(MultiInstance {
+            sequential: mi
+                .attr("isSequential")
+                .is_some_and(|v| v.eq_ignore_ascii_case("true")),
+            cardinality,
+            collection,
+            element_variable,
+            completion_condition,
+            inner_asynchrony: Asynchrony {
+                before: flag(mi, "asyncBefore") || flag(mi, "async"),
+                after: flag(mi, "asyncAfter"),
+                exclusive: ext_attr(mi, "exclusive")
+                    .is_none_or(|v| !v.eq_ignore_ascii_case("false")),
+            },
+        }))
+    }
+
+    fn call_activity(&mut self, el: &'a Element) -> Option<CallActivityDef> {
+        let id = el.attr("id").unwrap_or("");
+        if let Some(case) = ext_attr(el, "caseRef") {
+            self.problems.error(
+                at(el),
+                format!("call activity '{id}' calls the CMMN case '{case}' (camunda:caseRef); procos does not run CMMN"),
+            );
+            return None;
+        }
+        let Some(called) = el.attr("calledElement").filter(|c| !c.is_empty()) else {
+            self.problems
+                .error(at(el), "Missing attribute 'calledElement' or 'caseRef'");
+            return None;
+        };
+        let called_element = expression(called, el, "calledElement", self.problems)?;
+        let binding = match ext_attr(el, "calledElementBinding").unwrap_or("latest") {
+            "latest" => CallBinding::Latest,
+            "deployment" => CallBinding::Deployment,
+            "version" => CallBinding::Version,
+            "versionTag" => CallBinding::VersionTag,
+            other => {
+                self.problems.error(
+                    at(el),
+                    format!("camunda:calledElementBinding must be latest, deployment, version or versionTag, not '{other}'"),
+                );
+                CallBinding::Latest
+            }
+        };
+        let version = ext_expression(el, "calledElementVersion", self.problems);
+        let version_tag = ext_expression(el, "calledElementVersionTag", self.problems);
+        if binding == CallBinding::Version && version.is_none() {
+            self.problems.error(at(el), "Missing attribute 'calledElementVersion' when 'calledElementBinding' has value 'version'");
+        }
+        if binding == CallBinding::VersionTag && version_tag.is_none() {
+            self.problems.error(at(el), "Missing attribute 'calledElementVersionTag' when 'calledElementBinding' has value 'versionTag'");
+        }
+        let mut business_key = None;
+        let mappings = |name: &str,
+                        problems: &mut Problems,
+                        business_key: &mut Option<Expression>|
+         -> Vec<VarMapping> {
+            let mut out = Vec::new();
+            for m in ext_elements(el, name) {
+                let local = m
+                    .attr("local")
+                    .is_some_and(|v| v.eq_ignore_ascii_case("true"));
+                if let Some(bk) = m.attr("businessKey") {
+                    *business_key = expression(bk, el, "camunda:in businessKey", problems);
+                    continue;
+                }
+                if m.attr("variables").is_some_and(|v| v == "all") {
+                    out.push(VarMapping::All { local });
+                    continue;
+                }
+                let source = match (m.attr("source"), m.attr("sourceExpression")) {
+                    (Some(""), _) => {
+                        problems.error(at(el), "Empty attribute 'source' when passing variables");
+                        continue;
+                    }
+                    (_, Some("")) => {
+                        problems.error(
+                            at(el),
+                            "Empty attribute 'sourceExpression' when passing variables",
+                        );
+                        continue;
+                    }
+                    (Some(s), _) => MappingSource::Variable(s.to_owned()),
+                    (None, Some(e)) => match expression(
+                        e,
+                        el,
+                        &format!("camunda:{name} sourceExpression"),
+                        problems,
+                    ) {
+                        Some(e) => MappingSource::Expression(e),
+                        None => continue,
+                    },
+                    (None, None) => {
+                        problems.error(at(el), "Missing parameter 'source' or 'sourceExpression' when passing variables");
+                        continue;
+                    }
+                };
+                match m.attr("target") {
+                    Some(t) if !t.is_empty() => out.push(VarMapping::One {
+                        source,
+                        target: t.to_owned(),
+                        local,
+                    }),
+                    Some(_) => problems.error(at(el), "Empty attribute 'target' when attribute 'source' or 'sourceExpression' is set"),
+                    None => problems.error(at(el), "Missing attribute 'target' when attribute 'source' or 'sourceExpression' is set"),
+                }
+            }
+            out
+        };
+        let ins = mappings("in", self.problems, &mut business_key);
+        let mut ignored = None;
+        let outs = mappings("out", self.problems, &mut ignored);
+        Some(CallActivityDef {
+            called_element,
+            binding,
+            version,
+            version_tag,
+            tenant_id: ext_expression(el, "calledElementTenantId", self.problems),
+            business_key,
+            ins,
+            outs,
         })
     }
 

@@ -3,7 +3,7 @@
 
 use crate::expr::Expression;
 
-use super::graph::{FormField, IoMapping, ParamValue, Parameter};
+use super::graph::{FormField, IoMapping, Listener, ListenerEvent, ParamValue, Parameter, Script};
 use super::problem::{At, Problems};
 use super::xml::{Element, Ns};
 
@@ -117,22 +117,22 @@ pub fn refuse_java(el: &Element, problems: &mut Problems) {
     for listener_kind in ["executionListener", "taskListener"] {
         for listener in ext_elements(el, listener_kind) {
             let event = listener.attr("event").unwrap_or("?");
-            let how = if let Some(class) = listener.attr("class") {
-                format!("class=\"{class}\", which needs Java")
-            } else if let Some(de) = listener.attr("delegateExpression") {
-                format!("delegateExpression=\"{de}\", which needs Java")
-            } else if listener.attr("expression").is_some() {
-                "an expression; expression listeners are not supported by this version of procos"
-                    .to_owned()
-            } else {
-                "a script; script listeners are not supported by this version of procos".to_owned()
-            };
-            problems.error(
-                at(el),
-                format!(
-                    "<{kind}> has a camunda:{listener_kind} on '{event}' with {how}; model the work as a task instead"
-                ),
-            );
+            let java = listener
+                .attr("class")
+                .map(|c| format!("class=\"{c}\""))
+                .or_else(|| {
+                    listener
+                        .attr("delegateExpression")
+                        .map(|d| format!("delegateExpression=\"{d}\""))
+                });
+            if let Some(how) = java {
+                problems.error(
+                    at(el),
+                    format!(
+                        "<{kind}> has a camunda:{listener_kind} on '{event}' with {how}, which needs Java; procos runs no Java: use a camunda:expression or a JavaScript camunda:script listener, or model the work as a task"
+                    ),
+                );
+            }
         }
     }
 }
@@ -266,16 +266,8 @@ fn nested_value(el: &Element, owner: &Element, name: &str, problems: &mut Proble
             }
             ParamValue::Map(entries)
         }
-        "script" => {
-            let format = el.attr("scriptFormat").unwrap_or("?");
-            problems.error(
-                at(owner),
-                format!(
-                    "parameter '{name}' is computed by a camunda:script (scriptFormat '{format}'); scripts in input/output mappings are not supported by this version of procos: use an expression ${{...}}"
-                ),
-            );
-            ParamValue::Null
-        }
+        "script" => camunda_script(el, owner, &format!("parameter '{name}'"), problems)
+            .map_or(ParamValue::Null, ParamValue::Script),
         other => {
             problems.error(
                 at(owner),
@@ -284,4 +276,148 @@ fn nested_value(el: &Element, owner: &Element, name: &str, problems: &mut Proble
             ParamValue::Null
         }
     }
+}
+
+/// The languages procos runs scripts in.
+const JAVASCRIPT: &[&str] = &["javascript", "js", "ecmascript"];
+
+/// A script in `format` (Camunda's `scriptFormat`; none means JUEL, Camunda's default).
+pub fn script(
+    format: Option<&str>,
+    text: &str,
+    owner: &Element,
+    what: &str,
+    problems: &mut Problems,
+) -> Option<Script> {
+    let format = format.map(str::trim).filter(|f| !f.is_empty());
+    match format {
+        None => expression(text.trim(), owner, what, problems).map(Script::Expression),
+        Some(f) if f.eq_ignore_ascii_case("juel") => {
+            expression(text.trim(), owner, what, problems).map(Script::Expression)
+        }
+        Some(f) if JAVASCRIPT.iter().any(|j| f.eq_ignore_ascii_case(j)) => {
+            Some(Script::JavaScript(std::sync::Arc::from(text)))
+        }
+        Some(f) => {
+            let why = if f.eq_ignore_ascii_case("feel") {
+                "procos has no FEEL engine".to_owned()
+            } else {
+                format!("'{f}' scripts need a JVM script engine, which procos does not have")
+            };
+            problems.error(
+                at(owner),
+                format!("{what} is written in '{f}': {why}; use JavaScript (scriptFormat=\"javascript\"), an expression, or camunda:type=\"external\" with a worker"),
+            );
+            None
+        }
+    }
+}
+
+/// A `camunda:script` element (in listeners and input/output parameters).
+pub fn camunda_script(
+    el: &Element,
+    owner: &Element,
+    what: &str,
+    problems: &mut Problems,
+) -> Option<Script> {
+    if let Some(resource) = el.attr("resource") {
+        problems.error(
+            at(owner),
+            format!("{what} loads its script from '{resource}' (camunda:resource); procos runs only inline scripts"),
+        );
+        return None;
+    }
+    let Some(format) = el.attr("scriptFormat") else {
+        problems.error(
+            at(owner),
+            format!("Missing attribute 'scriptFormat' for 'script' element ({what})"),
+        );
+        return None;
+    };
+    script(Some(format), &el.text, owner, what, problems)
+}
+
+/// `camunda:executionListener`s (and `camunda:taskListener`s) with an expression or a
+/// script; Java ones are refused by [`refuse_java`].
+pub fn listeners(el: &Element, problems: &mut Problems) -> Vec<Listener> {
+    let mut out = Vec::new();
+    for (kind, task) in [("executionListener", false), ("taskListener", true)] {
+        for listener in ext_elements(el, kind) {
+            if listener.attr("class").is_some() || listener.attr("delegateExpression").is_some() {
+                continue;
+            }
+            let event_name = listener.attr("event").unwrap_or("");
+            let event = match (task, event_name) {
+                (false, "start") => ListenerEvent::Start,
+                (false, "end") => ListenerEvent::End,
+                (false, "take") => continue,
+                (true, "create") => ListenerEvent::Create,
+                (true, "complete") => ListenerEvent::Complete,
+                (true, "delete") => ListenerEvent::Delete,
+                (true, other @ ("assignment" | "update" | "timeout")) => {
+                    problems.error(
+                        at(el),
+                        format!("a camunda:taskListener on '{other}' is not supported by procos (task assignment and updates happen outside the process); use 'create', 'complete' or 'delete'"),
+                    );
+                    continue;
+                }
+                (false, _) => {
+                    problems.error(at(el), "Attribute 'event' must be one of {start|end}");
+                    continue;
+                }
+                (true, _) => {
+                    problems.error(
+                        at(el),
+                        "Attribute 'event' must be one of {create|assignment|complete|update|delete|timeout}",
+                    );
+                    continue;
+                }
+            };
+            let what = format!("the {event_name} {kind}");
+            let action = if let Some(expr) = listener.attr("expression") {
+                expression(expr, el, &what, problems).map(Script::Expression)
+            } else if let Some(s) = listener
+                .children
+                .iter()
+                .find(|c| is_ext(c.ns) && &*c.name == "script")
+            {
+                camunda_script(s, el, &what, problems)
+            } else {
+                problems.error(
+                    at(el),
+                    format!("Element 'class', 'expression', 'delegateExpression' or 'script' is mandatory on {kind}"),
+                );
+                None
+            };
+            if let Some(action) = action {
+                out.push(Listener {
+                    event,
+                    action,
+                    task,
+                });
+            }
+        }
+    }
+    out
+}
+
+/// `camunda:executionListener event="take"` on a sequence flow.
+pub fn take_listeners(flow: &Element, problems: &mut Problems) -> Vec<Script> {
+    let mut out = Vec::new();
+    for listener in ext_elements(flow, "executionListener") {
+        let what = "a take listener".to_owned();
+        let action = if let Some(expr) = listener.attr("expression") {
+            expression(expr, flow, &what, problems).map(Script::Expression)
+        } else if let Some(s) = listener
+            .children
+            .iter()
+            .find(|c| is_ext(c.ns) && &*c.name == "script")
+        {
+            camunda_script(s, flow, &what, problems)
+        } else {
+            None
+        };
+        out.extend(action);
+    }
+    out
 }

@@ -170,6 +170,12 @@ pub struct Node {
     pub properties: Vec<(String, String)>,
     /// `camunda:asyncBefore` / `camunda:asyncAfter` / `camunda:exclusive`.
     pub asynchrony: Asynchrony,
+    /// `multiInstanceLoopCharacteristics`.
+    pub multi: Option<Box<MultiInstance>>,
+    /// `camunda:executionListener`s and (on user tasks) `camunda:taskListener`s.
+    pub listeners: Vec<Listener>,
+    /// `camunda:failedJobRetryTimeCycle`: retries and waits of failing jobs of this node.
+    pub retry_cycle: Option<String>,
     /// The activity type Camunda reports in history and activity-instance trees.
     pub activity_type: &'static str,
     /// Where the element starts in the source file.
@@ -200,8 +206,63 @@ pub struct Flow {
     pub source: NodeIdx,
     /// Where it arrives.
     pub target: NodeIdx,
-    /// `conditionExpression`, if any.
-    pub condition: Option<Expression>,
+    /// `conditionExpression`, if any (an expression or a script).
+    pub condition: Option<Script>,
+    /// `camunda:executionListener event="take"` expressions.
+    pub take_listeners: Vec<Script>,
+}
+
+/// A multi-instance activity: the activity runs once per element or count.
+#[derive(Debug)]
+pub struct MultiInstance {
+    /// `isSequential`.
+    pub sequential: bool,
+    /// `loopCardinality`.
+    pub cardinality: Option<Expression>,
+    /// `camunda:collection` or `loopDataInputRef`: a variable name, or an expression.
+    pub collection: Option<Expression>,
+    /// `camunda:elementVariable` or `inputDataItem`.
+    pub element_variable: Option<String>,
+    /// `completionCondition`.
+    pub completion_condition: Option<Expression>,
+    /// `camunda:asyncBefore`/`asyncAfter` on the loop characteristics: continuations
+    /// around each inner instance.
+    pub inner_asynchrony: Asynchrony,
+}
+
+/// When a listener runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ListenerEvent {
+    /// The activity starts.
+    Start,
+    /// The activity ends.
+    End,
+    /// A user task is created.
+    Create,
+    /// A user task is completed.
+    Complete,
+    /// A user task is deleted (cancelled).
+    Delete,
+}
+
+/// A listener: something to evaluate at a lifecycle event.
+#[derive(Debug)]
+pub struct Listener {
+    /// When.
+    pub event: ListenerEvent,
+    /// What.
+    pub action: Script,
+    /// True for a `camunda:taskListener` (it sees the `task` bean).
+    pub task: bool,
+}
+
+/// Code to run: a JUEL expression or a script.
+#[derive(Debug)]
+pub enum Script {
+    /// A `${...}` expression (also `scriptFormat="juel"`).
+    Expression(Expression),
+    /// JavaScript source.
+    JavaScript(std::sync::Arc<str>),
 }
 
 /// The behaviour of a flow node.
@@ -289,6 +350,15 @@ pub enum TaskKind {
     },
     /// A user task.
     User(Box<UserTaskDef>),
+    /// A call activity.
+    Call(Box<CallActivityDef>),
+    /// A script task.
+    Script {
+        /// The script.
+        script: Script,
+        /// `camunda:resultVariable`.
+        result_variable: Option<String>,
+    },
     /// A receive task, optionally waiting for a message.
     Receive {
         /// The message name, when `messageRef` is set.
@@ -303,6 +373,82 @@ pub struct ExternalTaskDef {
     pub topic: Expression,
     /// `camunda:taskPriority`.
     pub priority: Option<Expression>,
+    /// `camunda:errorEventDefinition`s: evaluated when a worker completes or fails the
+    /// task; the first true one turns the result into a BPMN error.
+    pub error_events: Vec<ErrorEventDef>,
+}
+
+/// One `camunda:errorEventDefinition`.
+#[derive(Debug)]
+pub struct ErrorEventDef {
+    /// The error code thrown.
+    pub code: Option<String>,
+    /// The error message, when the referenced error has `camunda:errorMessage`.
+    pub message: Option<Expression>,
+    /// The condition.
+    pub expression: Expression,
+}
+
+/// Which version of the called process a call activity starts.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CallBinding {
+    /// The latest version (the default).
+    Latest,
+    /// The version deployed with the calling process.
+    Deployment,
+    /// A fixed version (`camunda:calledElementVersion`).
+    Version,
+    /// The latest version with a tag (`camunda:calledElementVersionTag`).
+    VersionTag,
+}
+
+/// A call activity.
+#[derive(Debug)]
+pub struct CallActivityDef {
+    /// `calledElement`, possibly an expression.
+    pub called_element: Expression,
+    /// `camunda:calledElementBinding`.
+    pub binding: CallBinding,
+    /// `camunda:calledElementVersion`.
+    pub version: Option<Expression>,
+    /// `camunda:calledElementVersionTag`.
+    pub version_tag: Option<Expression>,
+    /// `camunda:calledElementTenantId`.
+    pub tenant_id: Option<Expression>,
+    /// `camunda:in businessKey="..."`.
+    pub business_key: Option<Expression>,
+    /// `camunda:in` mappings.
+    pub ins: Vec<VarMapping>,
+    /// `camunda:out` mappings.
+    pub outs: Vec<VarMapping>,
+}
+
+/// One `camunda:in` or `camunda:out`.
+#[derive(Debug)]
+pub enum VarMapping {
+    /// `variables="all"`: every variable.
+    All {
+        /// `local="true"`: local variables only (in) / set locally (out).
+        local: bool,
+    },
+    /// One variable.
+    One {
+        /// `source` (a variable name) or `sourceExpression`.
+        source: MappingSource,
+        /// `target`.
+        target: String,
+        /// `local="true"`.
+        local: bool,
+    },
+}
+
+/// Where a mapped value comes from.
+#[derive(Debug)]
+pub enum MappingSource {
+    /// A variable; a missing one maps to null, as in Camunda.
+    Variable(String),
+    /// An expression.
+    Expression(Expression),
 }
 
 /// A user task's assignment and metadata.
@@ -476,6 +622,8 @@ pub enum ParamValue {
     List(Vec<ParamValue>),
     /// `camunda:map`, its keys possibly expressions; Camunda sorts the result by key.
     Map(Vec<(Expression, ParamValue)>),
+    /// `camunda:script`: the script's result.
+    Script(Script),
 }
 
 /// For each node, the set of nodes reachable from it through sequence flows in its own

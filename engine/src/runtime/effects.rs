@@ -65,6 +65,36 @@ pub enum Effect {
         /// The remaining schedule of a repeating timer.
         repeat: Option<String>,
     },
+    /// Schedule an asynchronous continuation job, due at once.
+    ContinuationScheduled {
+        /// The job.
+        job: Id,
+        /// The token that waits for it.
+        token: Id,
+        /// The node.
+        node: NodeIdx,
+        /// After the node (`asyncAfter`) rather than before it.
+        after: bool,
+    },
+    /// A call activity starts a process instance.
+    CallStarted(Box<CallSpec>),
+    /// A called instance must be cancelled (its call activity was interrupted).
+    CallCanceled {
+        /// The called instance.
+        child: Id,
+    },
+    /// A BPMN error nothing in this instance catches goes to the calling process.
+    ErrorToCaller {
+        /// The error code.
+        code: Option<String>,
+        /// The message.
+        message: Option<String>,
+    },
+    /// An escalation nothing in this instance catches goes to the calling process.
+    EscalationToCaller {
+        /// The escalation code.
+        code: Option<String>,
+    },
     /// A subscription or timer job is gone.
     SubscriptionClosed {
         /// The subscription or job.
@@ -82,6 +112,31 @@ pub enum Effect {
         /// How.
         state: EndState,
     },
+}
+
+/// What a call activity starts.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallSpec {
+    /// The call activity's token.
+    pub token: Id,
+    /// The call activity.
+    pub node: NodeIdx,
+    /// The id the new instance must get.
+    pub child: Id,
+    /// The process key to start.
+    pub key: String,
+    /// Which version.
+    pub binding: crate::bpmn::CallBinding,
+    /// The version, for the `version` binding.
+    pub version: Option<i32>,
+    /// The version tag, for the `versionTag` binding.
+    pub version_tag: Option<String>,
+    /// The tenant, when set.
+    pub tenant_id: Option<String>,
+    /// The business key passed on.
+    pub business_key: Option<String>,
+    /// The variables passed in.
+    pub variables: Variables,
 }
 
 /// Message or signal.
@@ -146,6 +201,8 @@ pub enum HistoryEvent {
     ActivityStarted {
         /// The token.
         token: Id,
+        /// True for the body of a multi-instance activity.
+        body: bool,
         /// Its node (None for the process instance).
         node: NodeIdx,
         /// The enclosing token.
@@ -157,6 +214,8 @@ pub enum HistoryEvent {
     ActivityEnded {
         /// The token.
         token: Id,
+        /// True for the body of a multi-instance activity.
+        body: bool,
         /// Its node.
         node: NodeIdx,
         /// True when cancelled (interrupted, terminated, deleted).

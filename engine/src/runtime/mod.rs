@@ -17,7 +17,8 @@ use crate::time::Timestamp;
 use crate::value::Variables;
 
 pub use effects::{
-    Effect, EventKind, ExternalTaskSpec, HistoryEvent, Outcome, UserTaskSpec, VariableChange,
+    CallSpec, Effect, EventKind, ExternalTaskSpec, HistoryEvent, Outcome, UserTaskSpec,
+    VariableChange,
 };
 pub use state::{EndState, Instance, Subscription, SubscriptionKind, Token, Wait};
 
@@ -45,6 +46,11 @@ pub struct Start {
     pub business_key: Option<String>,
     /// Process variables.
     pub variables: Variables,
+    /// The id the instance must get (a called instance's id is chosen by its caller);
+    /// None draws one from the id source.
+    pub instance_id: Option<Id>,
+    /// The calling instance and call activity token, for a called instance.
+    pub caller: Option<(Id, Id)>,
 }
 
 /// One command on a running instance.
@@ -104,6 +110,42 @@ pub enum Command {
         /// Variables to remove.
         removals: Vec<String>,
     },
+    /// A worker failed an external task: its `camunda:errorEventDefinition`s may turn the
+    /// failure into a BPMN error; otherwise nothing changes.
+    ExternalTaskFailure {
+        /// The task.
+        task: Id,
+        /// The failure message.
+        message: Option<String>,
+        /// The failure details.
+        details: Option<String>,
+    },
+    /// The instance started by a call activity completed.
+    CalledCompleted {
+        /// The call activity's token.
+        token: Id,
+        /// The called instance's final variables.
+        variables: Variables,
+    },
+    /// The instance started by a call activity threw a BPMN error it does not catch.
+    CalledError {
+        /// The call activity's token.
+        token: Id,
+        /// The error code.
+        code: Option<String>,
+        /// The message.
+        message: Option<String>,
+    },
+    /// The instance started by a call activity threw an escalation it does not catch.
+    CalledEscalation {
+        /// The call activity's token.
+        token: Id,
+        /// The escalation code.
+        code: Option<String>,
+    },
+    /// The calling process did not catch the error this instance passed up: the path that
+    /// threw it ends here, as at a none end event.
+    ErrorNotCaught,
     /// Delete the instance.
     Cancel,
 }
@@ -180,6 +222,17 @@ pub fn start(
     env: &mut Env<'_>,
 ) -> Result<(Instance, Outcome), RuntimeError> {
     machine::start(graph, start, env)
+}
+
+/// True if a BPMN error with `code` thrown at `token` would be caught in this instance
+/// (by a boundary event or an error event subprocess), without changing anything.
+pub fn catches_error(
+    graph: &ProcessGraph,
+    instance: &Instance,
+    token: Id,
+    code: Option<&str>,
+) -> bool {
+    machine::catches_error(graph, instance, token, code)
 }
 
 /// Applies a command to an instance.

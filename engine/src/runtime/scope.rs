@@ -106,12 +106,21 @@ pub struct TokenContext<'a> {
     pub user: Option<&'a str>,
     /// Where variable writes are recorded.
     pub changes: &'a mut Vec<VariableChange>,
+    /// The user task a task listener runs for (the `task` bean).
+    pub task: Option<&'a mut crate::runtime::UserTaskSpec>,
+    /// Properties of the external task an error event definition is evaluated for (the
+    /// `externalTask` bean).
+    pub external_task: Vec<(&'static str, ElValue)>,
 }
 
 impl Context for TokenContext<'_> {
     fn resolve(&self, name: &str) -> Option<ElValue> {
         match name {
             "execution" => return Some(ElValue::Bean(Bean::Execution)),
+            "task" if self.task.is_some() => return Some(ElValue::Bean(Bean::Task)),
+            "externalTask" if !self.external_task.is_empty() => {
+                return Some(ElValue::Bean(Bean::ExternalTask))
+            }
             "authenticatedUserId" => {
                 return Some(
                     self.user
@@ -181,8 +190,39 @@ impl Context for TokenContext<'_> {
     }
 
     fn bean_property(&self, bean: Bean, property: &str) -> Option<ElValue> {
-        if bean != Bean::Execution {
-            return None;
+        match bean {
+            Bean::Execution => {}
+            Bean::ExternalTask => {
+                return self
+                    .external_task
+                    .iter()
+                    .find(|(k, _)| *k == property)
+                    .map(|(_, v)| v.clone());
+            }
+            Bean::Task => {
+                let task = self.task.as_deref()?;
+                let text = |s: &Option<String>| {
+                    s.as_ref()
+                        .map_or(ElValue::Null, |s| ElValue::String(s.clone()))
+                };
+                return match property {
+                    "id" => Some(ElValue::String(task.id.to_string())),
+                    "name" => Some(text(&task.name)),
+                    "assignee" => Some(text(&task.assignee)),
+                    "description" => Some(text(&task.description)),
+                    "priority" => Some(ElValue::Long(task.priority)),
+                    "formKey" => Some(text(&task.form_key)),
+                    "dueDate" => Some(task.due.map_or(ElValue::Null, ElValue::Date)),
+                    "followUpDate" => Some(task.follow_up.map_or(ElValue::Null, ElValue::Date)),
+                    "processInstanceId" => Some(ElValue::String(self.inst.id.to_string())),
+                    "executionId" => Some(ElValue::String(task.token.to_string())),
+                    "taskDefinitionKey" => task
+                        .node
+                        .map(|n| ElValue::String(self.graph.node(n).id.to_string())),
+                    "eventName" => Some(ElValue::Null),
+                    _ => None,
+                };
+            }
         }
         let token = self.inst.token(self.token)?;
         let node = token.node.map(|n| self.graph.node(n));
@@ -219,12 +259,110 @@ impl Context for TokenContext<'_> {
         }
     }
 
+    fn set_bean_property(
+        &mut self,
+        bean: Bean,
+        property: &str,
+        value: ElValue,
+    ) -> Result<bool, EvalError> {
+        let Some(task) = self.task.as_deref_mut() else {
+            return Ok(false);
+        };
+        if bean != Bean::Task {
+            return Ok(false);
+        }
+        let text = |v: ElValue| match v {
+            ElValue::Null => None,
+            other => Some(other.into_value_string()),
+        };
+        match property {
+            "assignee" => task.assignee = text(value),
+            "name" => task.name = text(value),
+            "description" => task.description = text(value),
+            "formKey" => task.form_key = text(value),
+            "priority" => {
+                task.priority = match value {
+                    ElValue::Int(n) => i64::from(n),
+                    ElValue::Long(n) => n,
+                    other => other.into_value_string().parse().unwrap_or(task.priority),
+                }
+            }
+            "dueDate" => {
+                task.due = match value {
+                    ElValue::Date(t) | ElValue::DateTime(t) => Some(t),
+                    _ => None,
+                }
+            }
+            _ => return Ok(false),
+        }
+        Ok(true)
+    }
+
     fn now(&self) -> Timestamp {
         self.now
     }
 
     fn current_user(&self) -> Option<String> {
         self.user.map(str::to_owned)
+    }
+
+    fn current_user_groups(&self) -> Vec<String> {
+        Vec::new()
+    }
+}
+
+/// An expression context over a plain set of variables (no tokens): what an expression
+/// sees when it is evaluated against another instance's variables, such as a call
+/// activity's `camunda:out sourceExpression`, which Camunda evaluates in the called
+/// instance after it ended.
+pub struct VariablesContext<'a> {
+    /// The variables; writes go here too.
+    pub vars: &'a mut crate::value::Variables,
+    /// Current time.
+    pub now: Timestamp,
+}
+
+impl Context for VariablesContext<'_> {
+    fn resolve(&self, name: &str) -> Option<ElValue> {
+        self.variable(name)
+    }
+
+    fn variable(&self, name: &str) -> Option<ElValue> {
+        self.vars.get(name).map(ElValue::from_value)
+    }
+
+    fn variable_local(&self, name: &str) -> Option<ElValue> {
+        self.variable(name)
+    }
+
+    fn variable_names(&self) -> Vec<String> {
+        self.vars.iter().map(|v| v.name.clone()).collect()
+    }
+
+    fn set_variable(&mut self, name: &str, value: ElValue) -> Result<(), EvalError> {
+        self.vars.set(name, value.into_value());
+        Ok(())
+    }
+
+    fn set_variable_local(&mut self, name: &str, value: ElValue) -> Result<(), EvalError> {
+        self.set_variable(name, value)
+    }
+
+    fn remove_variable(&mut self, name: &str) -> Result<(), EvalError> {
+        self.vars.remove(name);
+        Ok(())
+    }
+
+    fn bean_property(&self, _bean: Bean, _property: &str) -> Option<ElValue> {
+        None
+    }
+
+    fn now(&self) -> Timestamp {
+        self.now
+    }
+
+    fn current_user(&self) -> Option<String> {
+        None
     }
 
     fn current_user_groups(&self) -> Vec<String> {

@@ -29,6 +29,9 @@ pub struct Instance {
     /// Set once the instance has ended.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ended: Option<EndState>,
+    /// The call activity that started this instance: (calling instance, its token).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub caller: Option<(Id, Id)>,
 }
 
 /// How an instance ended.
@@ -67,6 +70,9 @@ pub struct Token {
     pub subs: Vec<Subscription>,
     /// When it started.
     pub started: Timestamp,
+    /// The body of a multi-instance activity (its children are the inner instances).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub body: bool,
 }
 
 /// What a token is doing.
@@ -87,6 +93,17 @@ pub enum Wait {
     Signal,
     /// Arrived at a parallel or inclusive join, waiting for the other tokens.
     Join,
+    /// Waiting for its asynchronous continuation job before running the node
+    /// (`camunda:asyncBefore`); the activity has not started yet.
+    AsyncBefore,
+    /// Waiting for its asynchronous continuation job after the node completed
+    /// (`camunda:asyncAfter`); the outgoing flows are taken when the job runs.
+    AsyncAfter,
+    /// A call activity waiting for the process instance it started.
+    Called(Id),
+    /// A BPMN error that nothing here catches was passed to the calling process; the
+    /// token waits to learn whether the caller catches it.
+    ErrorPassedUp,
 }
 
 /// A subscription a token owns.
@@ -109,6 +126,11 @@ pub enum SubscriptionKind {
     Message(String),
     /// A signal by (evaluated) name.
     Signal(String),
+    /// An asynchronous continuation job (`after` = `camunda:asyncAfter`).
+    Async {
+        /// After the node rather than before it.
+        after: bool,
+    },
     /// A timer job.
     Timer {
         /// When it fires.
@@ -157,6 +179,14 @@ impl Instance {
     /// The token waiting on the user task `task`.
     pub fn user_task_token(&self, task: Id) -> Option<&Token> {
         self.tokens.iter().find(|t| t.wait == Wait::UserTask(task))
+    }
+
+    /// True for an inner instance of a multi-instance activity (its parent is the body).
+    pub fn is_inner(&self, token: &Token) -> bool {
+        token
+            .parent
+            .and_then(|p| self.token(p))
+            .is_some_and(|p| p.body && p.node == token.node)
     }
 
     /// True once the instance has ended.

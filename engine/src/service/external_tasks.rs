@@ -171,6 +171,20 @@ impl Engine {
 
             let row = lock_task(work, id).await?;
             check_worker(&row, &failure.worker_id, "failed")?;
+            // camunda:errorEventDefinition may turn the failure into a BPMN error.
+            let task: Id = id.parse().map_err(|_| not_found(id))?;
+            work.apply(
+                &row.instance_id,
+                Command::ExternalTaskFailure {
+                    task,
+                    message: failure.error_message.clone(),
+                    details: failure.error_details.clone(),
+                },
+            )
+            .await?;
+            if work.tx().external_task(id).await?.is_none() {
+                return Ok(());
+            }
             let message: Option<String> = failure
                 .error_message
                 .as_deref()

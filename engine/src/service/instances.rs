@@ -65,6 +65,7 @@ impl Engine {
                     at,
                     business_key: req.business_key,
                     variables: req.variables,
+                    ..Start::default()
                 },
                 None,
             )

@@ -182,6 +182,7 @@ impl Engine {
                     at: Some(at),
                     business_key: None,
                     variables: Variables::new(),
+                    ..Start::default()
                 },
                 None,
             )
@@ -198,8 +199,25 @@ impl Engine {
             };
             let retries = (current.retries - 1).max(0);
             let now = work.now();
+            // camunda:failedJobRetryTimeCycle decides how long to wait before a retry.
+            let cycle = match self.definitions.get(&job.definition_id).await {
+                Ok(d) => d
+                    .graph
+                    .node_by_id(&job.activity_id)
+                    .and_then(|n| d.graph.node(n).retry_cycle.clone()),
+                Err(_) => None,
+            };
+            let (initial, waits) = super::write::retry_policy(cycle.as_deref());
+            let attempt = usize::try_from(initial - current.retries).unwrap_or(0);
+            let wait = waits.get(attempt).or(waits.last()).copied().unwrap_or(0);
             work.tx()
-                .update_job(&job.id, retries, now, Some(message), Some(message))
+                .update_job(
+                    &job.id,
+                    retries,
+                    now.saturating_add(wait),
+                    Some(message),
+                    Some(message),
+                )
                 .await?;
             if retries == 0 {
                 work.tx()

@@ -262,6 +262,7 @@ async fn correlate_in(work: &mut Work<'_>, c: &Correlate) -> ServiceResult<Vec<C
                             at: Some(at),
                             business_key: c.business_key.clone(),
                             variables: c.variables.clone(),
+                            ..Start::default()
                         },
                         None,
                     )

@@ -158,6 +158,7 @@ pub mod instances;
 pub mod jobs;
 pub mod messages;
 pub mod notify;
+pub mod suspension;
 pub mod user_tasks;
 pub mod variables;
 pub mod work;

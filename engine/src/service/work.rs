@@ -180,7 +180,7 @@ impl<'e> Work<'e> {
             &mut write,
         );
         self.tx.persist(&write).await?;
-        self.absorb(follow).await
+        self.absorb(instance_id, follow).await
     }
 
     /// Starts an instance of `deployed` and persists it.
@@ -277,7 +277,7 @@ impl<'e> Work<'e> {
                 },
             );
         }
-        self.absorb(follow).await?;
+        self.absorb(&id, follow).await?;
         Ok(Started {
             id,
             ended,
@@ -285,13 +285,184 @@ impl<'e> Work<'e> {
         })
     }
 
-    async fn absorb(&mut self, follow: super::write::Followups) -> ServiceResult<()> {
+    /// Carries out what an instance's command asked of other instances, in this same
+    /// transaction: called instances to start or cancel, a completed called instance to
+    /// report to its caller, errors and escalations passed up, signals to broadcast.
+    async fn absorb(
+        &mut self,
+        instance_id: &str,
+        follow: super::write::Followups,
+    ) -> ServiceResult<()> {
         self.wake.topics.extend(follow.topics);
         self.wake.jobs |= follow.jobs;
+        for call in follow.calls {
+            Box::pin(self.start_called(instance_id, call)).await?;
+        }
+        for child in follow.canceled_calls {
+            Box::pin(self.cancel_called(&child.to_string())).await?;
+        }
+        let caller = self.state(instance_id).and_then(|s| s.caller);
+        if let Some((code, message)) = follow.error_to_caller {
+            Box::pin(self.pass_error_up(instance_id, code, message)).await?;
+        }
+        if let Some((parent, token)) = caller {
+            for code in follow.escalations_to_caller {
+                Box::pin(self.apply(
+                    &parent.to_string(),
+                    Command::CalledEscalation { token, code },
+                ))
+                .await?;
+            }
+        }
+        if follow.ended {
+            let completed = self
+                .state(instance_id)
+                .is_some_and(|s| s.ended == Some(crate::runtime::EndState::Completed));
+            if let (true, Some((parent, token))) = (completed, caller) {
+                let variables = self
+                    .state(instance_id)
+                    .and_then(|s| s.tokens.first())
+                    .map(|t| t.vars.clone())
+                    .unwrap_or_default();
+                Box::pin(self.apply(
+                    &parent.to_string(),
+                    Command::CalledCompleted { token, variables },
+                ))
+                .await?;
+            }
+        }
         for (name, variables) in follow.signals {
             Box::pin(self.broadcast_signal(&name, variables, None)).await?;
         }
         Ok(())
+    }
+
+    /// Starts the instance a call activity asked for, linked to its caller.
+    async fn start_called(
+        &mut self,
+        parent: &str,
+        call: crate::runtime::CallSpec,
+    ) -> ServiceResult<()> {
+        let parent_def = self.deployed(parent).ok_or_else(|| {
+            ServiceError::NotFound(format!("Process instance with id {parent} does not exist"))
+        })?;
+        let deployed = self.resolve_called(&parent_def, &call).await?;
+        let parent_id: Id = parent.parse().map_err(|_| {
+            ServiceError::NotFound(format!("Process instance with id {parent} does not exist"))
+        })?;
+        self.start(
+            deployed,
+            Start {
+                at: None,
+                business_key: call.business_key,
+                variables: call.variables,
+                instance_id: Some(call.child),
+                caller: Some((parent_id, call.token)),
+            },
+            Some(parent.to_owned()),
+        )
+        .await?;
+        Ok(())
+    }
+
+    /// The definition a call activity starts, by its binding.
+    async fn resolve_called(
+        &self,
+        parent: &Deployed,
+        call: &crate::runtime::CallSpec,
+    ) -> ServiceResult<Arc<Deployed>> {
+        use crate::bpmn::CallBinding;
+        use crate::store::{Order, Query};
+        let tenant = call
+            .tenant_id
+            .clone()
+            .or_else(|| parent.row.tenant_id.clone());
+        let mut q = Query::all().eq("key", call.key.as_str());
+        q.order = vec![("version", Order::Desc)];
+        let rows = self.engine.store.definitions(&q).await?;
+        let same_tenant = |d: &&crate::store::DefinitionRow| d.tenant_id == tenant;
+        let found = match call.binding {
+            CallBinding::Latest => rows.iter().find(same_tenant),
+            CallBinding::Deployment => rows
+                .iter()
+                .find(|d| d.deployment_id == parent.row.deployment_id),
+            CallBinding::Version => rows
+                .iter()
+                .filter(same_tenant)
+                .find(|d| Some(d.version) == call.version),
+            CallBinding::VersionTag => rows
+                .iter()
+                .filter(same_tenant)
+                .find(|d| d.version_tag.is_some() && d.version_tag == call.version_tag),
+        };
+        let row = found.ok_or_else(|| {
+            ServiceError::Engine(format!(
+                "no processes deployed with key '{}'{}",
+                call.key,
+                match call.binding {
+                    CallBinding::Latest => String::new(),
+                    CallBinding::Deployment =>
+                        format!(" in deployment {}", parent.row.deployment_id),
+                    CallBinding::Version =>
+                        format!(" and version {}", call.version.unwrap_or_default()),
+                    CallBinding::VersionTag => format!(
+                        " and version tag '{}'",
+                        call.version_tag.clone().unwrap_or_default()
+                    ),
+                }
+            ))
+        })?;
+        self.engine.definitions.get(&row.id).await
+    }
+
+    /// Cancels a called instance whose call activity was interrupted.
+    async fn cancel_called(&mut self, child: &str) -> ServiceResult<()> {
+        match self.load(child).await {
+            Ok(()) => {}
+            // Already ended: nothing to cancel.
+            Err(ServiceError::NotFound(_)) => return Ok(()),
+            Err(e) => return Err(e),
+        }
+        if self.state(child).is_some_and(Instance::is_ended) {
+            return Ok(());
+        }
+        self.apply(child, Command::Cancel).await
+    }
+
+    /// A called instance threw a BPMN error it does not catch: the innermost calling
+    /// instance that catches it gets it (cancelling the calls in between); when none
+    /// does, the throwing path ends as at a none end event, as in Camunda.
+    async fn pass_error_up(
+        &mut self,
+        child: &str,
+        code: Option<String>,
+        message: Option<String>,
+    ) -> ServiceResult<()> {
+        let mut caller = self.state(child).and_then(|s| s.caller);
+        while let Some((parent, token)) = caller {
+            let parent_id = parent.to_string();
+            self.load(&parent_id).await?;
+            let catches = match (self.deployed(&parent_id), self.state(&parent_id)) {
+                (Some(d), Some(state)) => {
+                    runtime::catches_error(&d.graph, state, token, code.as_deref())
+                }
+                _ => false,
+            };
+            if catches {
+                return self
+                    .apply(
+                        &parent_id,
+                        Command::CalledError {
+                            token,
+                            code,
+                            message,
+                        },
+                    )
+                    .await;
+            }
+            caller = self.state(&parent_id).and_then(|s| s.caller);
+        }
+        self.apply(child, Command::ErrorNotCaught).await
     }
 
     /// Delivers a signal to every subscription with its name: catching events of
@@ -339,6 +510,7 @@ impl<'e> Work<'e> {
                             at: Some(at),
                             business_key: None,
                             variables: variables.clone(),
+                            ..Start::default()
                         },
                         None,
                     )

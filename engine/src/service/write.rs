@@ -25,6 +25,14 @@ pub struct Followups {
     pub jobs: bool,
     /// Whether the instance ended.
     pub ended: bool,
+    /// Instances to start for call activities.
+    pub calls: Vec<crate::runtime::CallSpec>,
+    /// Called instances to cancel.
+    pub canceled_calls: Vec<Id>,
+    /// A BPMN error to pass to the calling process.
+    pub error_to_caller: Option<(Option<String>, Option<String>)>,
+    /// Escalations to pass to the calling process.
+    pub escalations_to_caller: Vec<Option<String>>,
 }
 
 /// The context of one command on one instance.
@@ -50,6 +58,11 @@ pub fn activity_instance_id(graph: &ProcessGraph, node: Option<NodeIdx>, token: 
     }
 }
 
+/// The id of a multi-instance body: `<activityId>#multiInstanceBody:<token>`.
+pub fn body_instance_id(graph: &ProcessGraph, node: NodeIdx, token: Id) -> String {
+    format!("{}#multiInstanceBody:{}", graph.node(node).id, token)
+}
+
 /// Builds the rows of `outcome` into `w`.
 pub fn outcome_rows(cx: &WriteContext<'_>, outcome: &Outcome, w: &mut InstanceWrite) -> Followups {
     let g = cx.graph;
@@ -60,21 +73,36 @@ pub fn outcome_rows(cx: &WriteContext<'_>, outcome: &Outcome, w: &mut InstanceWr
 
     // Which node each token sits at, for parent activity instance ids: tokens alive now,
     // and tokens that started or ended during the command.
-    let mut token_nodes: HashMap<Id, Option<NodeIdx>> =
-        inst.tokens.iter().map(|t| (t.id, t.node)).collect();
-    token_nodes.insert(inst.id, None);
+    let mut token_nodes: HashMap<Id, (Option<NodeIdx>, bool)> = inst
+        .tokens
+        .iter()
+        .map(|t| (t.id, (t.node, t.body)))
+        .collect();
+    token_nodes.insert(inst.id, (None, false));
     for h in &outcome.history {
         match h {
-            HistoryEvent::ActivityStarted { token, node, .. }
-            | HistoryEvent::ActivityEnded { token, node, .. } => {
-                token_nodes.insert(*token, Some(*node));
+            HistoryEvent::ActivityStarted {
+                token, node, body, ..
+            }
+            | HistoryEvent::ActivityEnded {
+                token, node, body, ..
+            } => {
+                token_nodes.insert(*token, (Some(*node), *body));
             }
             HistoryEvent::InstanceEnded { .. } => {}
         }
     }
-    let ai_id = |token: Id| -> String {
-        activity_instance_id(g, token_nodes.get(&token).copied().flatten(), token)
+    let ai_of = |token: Id, node: Option<NodeIdx>, body: bool| -> String {
+        match (node, body) {
+            (Some(n), true) => body_instance_id(g, n, token),
+            _ => activity_instance_id(g, node, token),
+        }
     };
+    let ai_id = |token: Id| -> String {
+        let (node, body) = token_nodes.get(&token).copied().unwrap_or((None, false));
+        ai_of(token, node, body)
+    };
+    let mut called: HashMap<Id, String> = HashMap::new();
 
     let mut user_task_of: HashMap<Id, (String, Option<String>)> = HashMap::new();
     for e in &outcome.effects {
@@ -181,6 +209,9 @@ pub fn outcome_rows(cx: &WriteContext<'_>, outcome: &Outcome, w: &mut InstanceWr
                     repeat.clone(),
                     cx.now,
                 ));
+                if let Some(row) = w.jobs.last_mut() {
+                    row.retries = retry_policy(g.node(*node).retry_cycle.as_deref()).0;
+                }
             }
             Effect::SubscriptionClosed { id } => {
                 let id = id.to_string();
@@ -190,6 +221,40 @@ pub fn outcome_rows(cx: &WriteContext<'_>, outcome: &Outcome, w: &mut InstanceWr
             Effect::SignalThrown { name, variables } => {
                 follow.signals.push((name.clone(), variables.clone()));
             }
+            Effect::ContinuationScheduled {
+                job,
+                token,
+                node,
+                after,
+            } => {
+                follow.jobs = true;
+                let mut row = timer_job(
+                    job.to_string(),
+                    if *after {
+                        "async-after"
+                    } else {
+                        "async-before"
+                    },
+                    cx.now,
+                    Some(instance_id.clone()),
+                    Some(token.to_string()),
+                    def,
+                    g.node(*node).id.to_string(),
+                    None,
+                    cx.now,
+                );
+                row.retries = retry_policy(g.node(*node).retry_cycle.as_deref()).0;
+                w.jobs.push(row);
+            }
+            Effect::CallStarted(spec) => {
+                called.insert(spec.token, spec.child.to_string());
+                follow.calls.push((**spec).clone());
+            }
+            Effect::CallCanceled { child } => follow.canceled_calls.push(*child),
+            Effect::ErrorToCaller { code, message } => {
+                follow.error_to_caller = Some((code.clone(), message.clone()));
+            }
+            Effect::EscalationToCaller { code } => follow.escalations_to_caller.push(code.clone()),
             Effect::InstanceEnded { .. } => {}
         }
     }
@@ -201,6 +266,7 @@ pub fn outcome_rows(cx: &WriteContext<'_>, outcome: &Outcome, w: &mut InstanceWr
         match h {
             HistoryEvent::ActivityStarted {
                 token,
+                body,
                 node,
                 parent,
                 at,
@@ -211,19 +277,24 @@ pub fn outcome_rows(cx: &WriteContext<'_>, outcome: &Outcome, w: &mut InstanceWr
                     .map_or((None, None), |(t, a)| (Some(t.clone()), a.clone()));
                 started_here.insert(*token, w.history_activities.len());
                 w.history_activities.push(HistoricActivityRow {
-                    id: activity_instance_id(g, Some(*node), *token),
+                    id: ai_of(*token, Some(*node), *body),
                     instance_id: instance_id.clone(),
                     parent_id: ai_id(*parent),
                     execution_id: token.to_string(),
                     activity_id: n.id.to_string(),
                     activity_name: n.name.as_deref().map(str::to_owned),
-                    activity_type: n.activity_type.to_owned(),
+                    activity_type: if *body {
+                        "multiInstanceBody"
+                    } else {
+                        n.activity_type
+                    }
+                    .to_owned(),
                     definition_id: def.id.clone(),
                     definition_key: def.key.clone(),
                     tenant_id: def.tenant_id.clone(),
                     task_id,
                     assignee,
-                    called_instance_id: None,
+                    called_instance_id: called.get(token).cloned(),
                     start_time: at.0,
                     end_time: None,
                     canceled: false,
@@ -232,6 +303,7 @@ pub fn outcome_rows(cx: &WriteContext<'_>, outcome: &Outcome, w: &mut InstanceWr
             }
             HistoryEvent::ActivityEnded {
                 token,
+                body,
                 node,
                 canceled,
                 at,
@@ -242,7 +314,7 @@ pub fn outcome_rows(cx: &WriteContext<'_>, outcome: &Outcome, w: &mut InstanceWr
                     row.canceled = *canceled;
                 }
                 None => w.history_activity_ends.push(ActivityEnd {
-                    id: activity_instance_id(g, Some(*node), *token),
+                    id: ai_of(*token, Some(*node), *body),
                     end_time: at.0,
                     canceled: *canceled,
                 }),
@@ -342,4 +414,28 @@ pub fn timer_job(
         priority: 0,
         created: now,
     }
+}
+
+/// How a failing job of a node is retried: (retries, wait before each retry in ms).
+/// Camunda's default is 3 retries at once; `camunda:failedJobRetryTimeCycle` gives
+/// `R<n>/<duration>` or a comma list of durations.
+pub fn retry_policy(cycle: Option<&str>) -> (i32, Vec<i64>) {
+    let Some(cycle) = cycle.map(str::trim).filter(|c| !c.is_empty()) else {
+        return (3, Vec::new());
+    };
+    let millis = |d: &str| {
+        crate::time::IsoDuration::parse(d.trim())
+            .ok()
+            .and_then(|d| d.add_to(crate::time::Timestamp(0)).ok())
+            .map_or(0, |t| t.0)
+    };
+    if let Some(rest) = cycle.strip_prefix('R') {
+        if let Some((count, period)) = rest.split_once('/') {
+            let n = count.parse::<i32>().unwrap_or(3).max(0);
+            let wait = millis(period.rsplit('/').next().unwrap_or(period));
+            return (n, vec![wait; usize::try_from(n).unwrap_or(0)]);
+        }
+    }
+    let waits: Vec<i64> = cycle.split(',').map(millis).collect();
+    (i32::try_from(waits.len()).unwrap_or(3), waits)
 }

@@ -165,6 +165,14 @@ fn push_filter(qb: &mut QueryBuilder<DB>, f: &Filter) {
                         push_list(qb, params);
                     }
                 }
+                SubSelect::InstancesOfTenants => {
+                    qb.push("SELECT id FROM process_instance WHERE tenant_id IN ");
+                    if params.is_empty() {
+                        qb.push("(NULL)");
+                    } else {
+                        push_list(qb, params);
+                    }
+                }
                 SubSelect::LatestDefinitions => {
                     qb.push(
                         "SELECT d.id FROM process_definition d WHERE d.version = (SELECT MAX(d2.version) FROM process_definition d2 WHERE d2.key = d.key AND COALESCE(d2.tenant_id, '') = COALESCE(d.tenant_id, ''))",
@@ -347,6 +355,27 @@ impl Store for Backend {
         push_where(&mut qb, &q.filters);
         let row = qb.build().fetch_one(&self.pool).await?;
         Ok(row.try_get::<i64, _>(0)?)
+    }
+
+    async fn count_grouped(&self, table: Table, columns: &[&'static str], q: &Query) -> StoreResult<Vec<(Vec<Option<String>>, i64)>> {
+        if columns.is_empty() {
+            return Ok(vec![(Vec::new(), self.count(table, q).await?)]);
+        }
+        // Column names come from the caller's code (`&'static str`), never from a request.
+        let list = columns.join(", ");
+        let mut qb = QueryBuilder::<DB>::new(format!("SELECT {list}, COUNT(*) FROM {}", table.name()));
+        push_where(&mut qb, &q.filters);
+        qb.push(format!(" GROUP BY {list} ORDER BY {list}"));
+        let rows = qb.build().fetch_all(&self.pool).await?;
+        let mut groups = Vec::with_capacity(rows.len());
+        for row in &rows {
+            let mut keys = Vec::with_capacity(columns.len());
+            for i in 0..columns.len() {
+                keys.push(row.try_get::<Option<String>, _>(i)?);
+            }
+            groups.push((keys, row.try_get::<i64, _>(columns.len())?));
+        }
+        Ok(groups)
     }
 
     async fn fetch_and_lock(&self, req: &FetchRequest, now: i64) -> StoreResult<Vec<ExternalTaskRow>> {

@@ -262,6 +262,17 @@ pub trait Store: Send + Sync + 'static {
     async fn historic_variables(&self, q: &Query) -> StoreResult<Vec<HistoricVariableRow>>;
     /// Counts the rows of `table` matching `q` (the table is one of the schema's).
     async fn count(&self, table: Table, q: &Query) -> StoreResult<i64>;
+    /// Counts the rows of `table` matching `q` per distinct combination of `columns`
+    /// (text columns, read as `Option<String>`): `SELECT columns, COUNT(*) ... GROUP BY
+    /// columns`, ordered by the columns. For statistics, e.g. running activity instances
+    /// per activity (`hi_activity_instance` with `end_time IS NULL`, by `activity_id`).
+    /// With no columns, one group holds the total.
+    async fn count_grouped(
+        &self,
+        table: Table,
+        columns: &[&'static str],
+        q: &Query,
+    ) -> StoreResult<Vec<(Vec<Option<String>>, i64)>>;
 
     /// Locks up to `max_tasks` fetchable tasks for the worker in one statement, so two
     /// workers or nodes never get the same task while its lock holds.

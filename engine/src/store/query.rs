@@ -117,6 +117,9 @@ pub enum SubSelect {
     LatestDefinitions,
     /// The calling (super) instances of the given instances.
     SuperInstancesOf,
+    /// Ids of running instances owned by one of the given tenants (for rows, such as
+    /// variables, that have no tenant column of their own).
+    InstancesOfTenants,
 }
 
 /// Sort direction.

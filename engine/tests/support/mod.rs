@@ -159,6 +159,16 @@ pub struct Harness {
     pub external_specs: BTreeMap<String, ExternalTaskSpec>,
     /// The last user task created per activity id.
     pub user_specs: BTreeMap<String, UserTaskSpec>,
+    /// Asynchronous continuation jobs: job → (activity, after).
+    pub continuations: BTreeMap<Id, (String, bool)>,
+    /// Instances call activities asked to start, in order.
+    pub calls: Vec<runtime::CallSpec>,
+    /// Called instances cancelled.
+    pub canceled_calls: Vec<Id>,
+    /// Errors passed to the calling process: (code, message).
+    pub errors_to_caller: Vec<(Option<String>, Option<String>)>,
+    /// Escalations passed to the calling process.
+    pub escalations_to_caller: Vec<Option<String>>,
 }
 
 impl Harness {
@@ -177,6 +187,11 @@ impl Harness {
             thrown_signals: Vec::new(),
             external_specs: BTreeMap::new(),
             user_specs: BTreeMap::new(),
+            continuations: BTreeMap::new(),
+            calls: Vec::new(),
+            canceled_calls: Vec::new(),
+            errors_to_caller: Vec::new(),
+            escalations_to_caller: Vec::new(),
         }
     }
 
@@ -212,6 +227,7 @@ impl Harness {
             at,
             business_key: Some("bk-1".to_owned()),
             variables,
+            ..Start::default()
         };
         let (inst, outcome) =
             runtime::start(&self.graph, start, &mut Self::env(&mut self.ids, self.now))?;
@@ -298,8 +314,24 @@ impl Harness {
                         .insert(*job, (*due, g.node(*node).id.to_string()));
                 }
                 Effect::SubscriptionClosed { id } => {
-                    let known = self.subs.remove(id).is_some() | self.timers.remove(id).is_some();
+                    let known = self.subs.remove(id).is_some()
+                        | self.timers.remove(id).is_some()
+                        | self.continuations.remove(id).is_some();
                     assert!(known, "closed an unknown subscription");
+                }
+                Effect::ContinuationScheduled {
+                    job, node, after, ..
+                } => {
+                    self.continuations
+                        .insert(*job, (g.node(*node).id.to_string(), *after));
+                }
+                Effect::CallStarted(spec) => self.calls.push((**spec).clone()),
+                Effect::CallCanceled { child } => self.canceled_calls.push(*child),
+                Effect::ErrorToCaller { code, message } => {
+                    self.errors_to_caller.push((code.clone(), message.clone()))
+                }
+                Effect::EscalationToCaller { code } => {
+                    self.escalations_to_caller.push(code.clone())
                 }
                 Effect::SignalThrown { name, .. } => self.thrown_signals.push(name.clone()),
                 Effect::InstanceEnded { .. } => {}
@@ -520,6 +552,35 @@ impl Harness {
             }
         }
         self
+    }
+
+    /// Runs every pending asynchronous continuation job, oldest first, until none is left
+    /// (as the job executor would); returns how many ran.
+    pub fn run_jobs(&mut self) -> usize {
+        let mut ran = 0;
+        while let Some((&job, _)) = self.continuations.iter().next() {
+            if self.ended() {
+                break;
+            }
+            self.apply(Command::Trigger {
+                subscription: job,
+                variables: Variables::new(),
+                local_variables: Variables::new(),
+            });
+            ran += 1;
+        }
+        ran
+    }
+
+    /// Pending asynchronous continuations as `activity:before|after`, sorted.
+    pub fn jobs(&self) -> Vec<String> {
+        let mut v: Vec<String> = self
+            .continuations
+            .values()
+            .map(|(a, after)| format!("{a}:{}", if *after { "after" } else { "before" }))
+            .collect();
+        v.sort();
+        v
     }
 
     /// Moves the clock forward and fires every timer that becomes due, in due order.

@@ -44,6 +44,8 @@ impl Machine<'_, '_> {
             tenant_id: self.env.tenant_id,
             user: self.env.user,
             changes: &mut self.out.variables,
+            task: None,
+            external_task: Vec::new(),
         }
     }
 
@@ -76,6 +78,55 @@ impl Machine<'_, '_> {
                 element: element.to_string(),
                 source,
             })
+    }
+
+    /// Runs a script or expression for `token`.
+    pub(super) fn run_script(
+        &mut self,
+        token: Id,
+        node: &Node,
+        script: &crate::bpmn::Script,
+    ) -> Result<ElValue, RuntimeError> {
+        let element = &node.id;
+        crate::script::run(script, &mut self.context(token)).map_err(|source| {
+            RuntimeError::Expression {
+                element: element.to_string(),
+                source,
+            }
+        })
+    }
+
+    /// A sequence flow condition (an expression or a script).
+    pub(super) fn script_condition(
+        &mut self,
+        token: Id,
+        node: &Node,
+        script: &crate::bpmn::Script,
+    ) -> Result<bool, RuntimeError> {
+        let element = &node.id;
+        crate::script::condition(script, &mut self.context(token)).map_err(|source| {
+            RuntimeError::Expression {
+                element: element.to_string(),
+                source,
+            }
+        })
+    }
+
+    /// Runs the node's execution listeners for `event`.
+    pub(super) fn run_listeners(
+        &mut self,
+        token: Id,
+        node: &Node,
+        event: ListenerEvent,
+    ) -> Result<(), RuntimeError> {
+        for listener in node
+            .listeners
+            .iter()
+            .filter(|l| l.event == event && !l.task)
+        {
+            self.run_script(token, node, &listener.action)?;
+        }
+        Ok(())
     }
 
     pub(super) fn condition(
@@ -212,6 +263,7 @@ impl Machine<'_, '_> {
     ) -> Result<ElValue, RuntimeError> {
         Ok(match value {
             ParamValue::Null => ElValue::Null,
+            ParamValue::Script(script) => self.run_script(token, node, script)?,
             ParamValue::Text(expr) => match expr.literal_text() {
                 Some(text) => ElValue::String(text.to_owned()),
                 None => self.eval(token, node, expr)?,

@@ -3,7 +3,35 @@
 
 use super::*;
 
+/// What the thrower of an escalation does when no handler interrupts it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(super) enum AfterThrow {
+    /// An end event: its path ends.
+    End,
+    /// An intermediate throw event: the flow continues.
+    Continue,
+    /// A call activity relaying its child's escalation: it keeps waiting.
+    Stay,
+}
+
 impl Machine<'_, '_> {
+    /// The token waits while the calling process decides about an error it passed up;
+    /// a task it waited on is gone.
+    pub(super) fn pass_up(&mut self, token: Id) {
+        let old = self.inst.token(token).map(|t| t.wait);
+        match old {
+            Some(Wait::ExternalTask(task)) => {
+                self.out.effects.push(Effect::ExternalTaskRemoved { task })
+            }
+            Some(Wait::UserTask(task)) => self.out.effects.push(Effect::UserTaskRemoved {
+                task,
+                canceled: true,
+            }),
+            _ => {}
+        }
+        self.set_wait(token, Wait::ErrorPassedUp);
+    }
+
     pub(super) fn throw(
         &mut self,
         token: Id,
@@ -55,7 +83,12 @@ impl Machine<'_, '_> {
                 self.throw_error(token, code.clone(), message)?;
             }
             ThrowResult::Escalation { code } => {
-                self.throw_escalation(token, code.as_deref(), is_end)?;
+                let then = if is_end {
+                    AfterThrow::End
+                } else {
+                    AfterThrow::Continue
+                };
+                self.throw_escalation(token, code.as_deref(), then)?;
             }
             ThrowResult::Signal { name } => {
                 let name = self.eval_string(token, node, name)?.unwrap_or_default();
@@ -96,7 +129,15 @@ impl Machine<'_, '_> {
             _ => false,
         };
         let Some(handler) = self.find_handler(from, &matches) else {
-            self.end_path(from);
+            if self.inst.caller.is_some() {
+                // The calling process may catch it: the thrower waits for its answer.
+                self.pass_up(from);
+                self.out
+                    .effects
+                    .push(Effect::ErrorToCaller { code, message });
+            } else {
+                self.end_path(from);
+            }
             return Ok(());
         };
         let mut vars = Vec::new();
@@ -126,7 +167,7 @@ impl Machine<'_, '_> {
         &mut self,
         from: Id,
         code: Option<&str>,
-        is_end: bool,
+        then: AfterThrow,
     ) -> Result<(), RuntimeError> {
         let g = self.g;
         let matches = |trigger: &EventTrigger, specific: bool| match trigger {
@@ -137,12 +178,17 @@ impl Machine<'_, '_> {
             _ => false,
         };
         let handler = self.find_handler(from, &matches);
+        if handler.is_none() && self.inst.caller.is_some() {
+            self.out.effects.push(Effect::EscalationToCaller {
+                code: code.map(str::to_owned),
+            });
+        }
         let interrupting = handler.as_ref().map(|h| handler_interrupts(g, h));
         if interrupting != Some(true) {
-            if is_end {
-                self.end_path(from);
-            } else {
-                self.agenda.push(Op::Leave { token: from });
+            match then {
+                AfterThrow::End => self.end_path(from),
+                AfterThrow::Continue => self.agenda.push(Op::Leave { token: from }),
+                AfterThrow::Stay => {}
             }
         }
         if let Some(handler) = handler {
@@ -167,66 +213,7 @@ impl Machine<'_, '_> {
         from: Id,
         matches: &dyn Fn(&EventTrigger, bool) -> bool,
     ) -> Option<Handler> {
-        let g = self.g;
-        let mut level = from;
-        let mut first = true;
-        // The node of the token we came up from. When that is an event subprocess, the
-        // error or escalation was thrown inside it, and Camunda never lets an event
-        // subprocess catch what it throws itself (`isReThrowingErrorEventSubprocess`):
-        // it would interrupt and restart itself forever.
-        let mut came_from: Option<NodeIdx> = None;
-        loop {
-            let t = self.inst.token(level)?;
-            if !first {
-                let scope = match t.node {
-                    None => Some(&g.scope),
-                    Some(n) => match &g.node(n).kind {
-                        NodeKind::SubProcess(sub) => Some(&sub.scope),
-                        _ => None,
-                    },
-                };
-                if let Some(scope) = scope {
-                    for specific in [true, false] {
-                        for &esp in &scope.event_subprocesses {
-                            if came_from == Some(esp) {
-                                continue;
-                            }
-                            let NodeKind::SubProcess(sub) = &g.node(esp).kind else {
-                                continue;
-                            };
-                            for &start in &sub.scope.starts {
-                                if let NodeKind::StartEvent { trigger, .. } = &g.node(start).kind {
-                                    if matches(trigger, specific) {
-                                        return Some(Handler::EventSubprocess {
-                                            scope: level,
-                                            esp,
-                                            start,
-                                        });
-                                    }
-                                }
-                            }
-                        }
-                    }
-                }
-            }
-            if let Some(n) = t.node {
-                for specific in [true, false] {
-                    for &b in &g.node(n).boundary_events {
-                        if let NodeKind::Boundary { trigger, .. } = &g.node(b).kind {
-                            if matches(trigger, specific) {
-                                return Some(Handler::Boundary {
-                                    host: level,
-                                    boundary: b,
-                                });
-                            }
-                        }
-                    }
-                }
-            }
-            first = false;
-            came_from = t.node;
-            level = t.parent?;
-        }
+        find_handler_in(self.g, self.inst, from, matches)
     }
 
     pub(super) fn run_handler(
@@ -288,6 +275,15 @@ impl Machine<'_, '_> {
             .ok_or(RuntimeError::UnknownSubscription(sub_id))?;
         let owner_node = owner_token.node;
         let owner_parent = owner_token.parent;
+        if let SubscriptionKind::Async { after } = sub.kind {
+            // An asynchronous continuation: the node runs now, or its flow continues.
+            self.remove_subscription(owner, sub_id);
+            return if after {
+                self.proceed(owner)
+            } else {
+                self.activate(owner)
+            };
+        }
         let is_timer = matches!(sub.kind, SubscriptionKind::Timer { .. });
         let catch = g.node(sub.node);
         let non_interrupting = match &catch.kind {
@@ -400,6 +396,12 @@ impl Machine<'_, '_> {
                 kind: EventKind::Signal,
                 name: name.clone(),
             },
+            SubscriptionKind::Async { after } => Effect::ContinuationScheduled {
+                job: sub.id,
+                token: owner,
+                node: sub.node,
+                after: *after,
+            },
             SubscriptionKind::Timer { due, repeat } => Effect::TimerScheduled {
                 job: sub.id,
                 token: owner,
@@ -426,6 +428,7 @@ impl Machine<'_, '_> {
             };
             let wait = t.wait;
             let node = t.node;
+            let (body, inner) = (t.body, self.inst.is_inner(t));
             let mut targets: Vec<NodeIdx> = Vec::new();
             match node {
                 None => {
@@ -434,7 +437,7 @@ impl Machine<'_, '_> {
                 Some(n) => {
                     let gn = g.node(n);
                     match (&gn.kind, wait) {
-                        (NodeKind::SubProcess(sub), Wait::Scope) => {
+                        (NodeKind::SubProcess(sub), Wait::Scope) if !body => {
                             targets.extend(event_subprocess_starts(g, &sub.scope));
                         }
                         (NodeKind::Gateway(GatewayKind::EventBased), Wait::Event) => {
@@ -447,14 +450,17 @@ impl Machine<'_, '_> {
                         ) => targets.push(n),
                         _ => {}
                     }
-                    if matches!(
-                        wait,
-                        Wait::Scope
-                            | Wait::ExternalTask(_)
-                            | Wait::UserTask(_)
-                            | Wait::Event
-                            | Wait::Signal
-                    ) {
+                    if !inner
+                        && matches!(
+                            wait,
+                            Wait::Scope
+                                | Wait::ExternalTask(_)
+                                | Wait::UserTask(_)
+                                | Wait::Event
+                                | Wait::Signal
+                                | Wait::Called(_)
+                        )
+                    {
                         targets.extend(gn.boundary_events.iter().copied());
                     }
                 }
@@ -594,4 +600,94 @@ pub(super) fn handler_interrupts(g: &ProcessGraph, h: &Handler) -> bool {
         }
         _ => true,
     }
+}
+
+/// The innermost handler of an error or escalation thrown at `from`: the thrower's own
+/// boundary events, then outward scope by scope, an event subprocess of the scope before
+/// the scope's boundary events.
+pub(super) fn find_handler_in(
+    g: &ProcessGraph,
+    inst: &Instance,
+    from: Id,
+    matches: &dyn Fn(&EventTrigger, bool) -> bool,
+) -> Option<Handler> {
+    let mut level = from;
+    let mut first = true;
+    // The node of the token we came up from. When that is an event subprocess, the
+    // error or escalation was thrown inside it, and Camunda never lets an event
+    // subprocess catch what it throws itself (`isReThrowingErrorEventSubprocess`):
+    // it would interrupt and restart itself forever.
+    let mut came_from: Option<NodeIdx> = None;
+    loop {
+        let t = inst.token(level)?;
+        // Boundary events of a multi-instance activity belong to its body, and its
+        // event subprocesses to each inner instance.
+        let inner = inst.is_inner(t);
+        if !first && !t.body {
+            let scope = match t.node {
+                None => Some(&g.scope),
+                Some(n) => match &g.node(n).kind {
+                    NodeKind::SubProcess(sub) => Some(&sub.scope),
+                    _ => None,
+                },
+            };
+            if let Some(scope) = scope {
+                for specific in [true, false] {
+                    for &esp in &scope.event_subprocesses {
+                        if came_from == Some(esp) {
+                            continue;
+                        }
+                        let NodeKind::SubProcess(sub) = &g.node(esp).kind else {
+                            continue;
+                        };
+                        for &start in &sub.scope.starts {
+                            if let NodeKind::StartEvent { trigger, .. } = &g.node(start).kind {
+                                if matches(trigger, specific) {
+                                    return Some(Handler::EventSubprocess {
+                                        scope: level,
+                                        esp,
+                                        start,
+                                    });
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+        }
+        if let (Some(n), false) = (t.node, inner) {
+            for specific in [true, false] {
+                for &b in &g.node(n).boundary_events {
+                    if let NodeKind::Boundary { trigger, .. } = &g.node(b).kind {
+                        if matches(trigger, specific) {
+                            return Some(Handler::Boundary {
+                                host: level,
+                                boundary: b,
+                            });
+                        }
+                    }
+                }
+            }
+        }
+        first = false;
+        came_from = t.node;
+        level = t.parent?;
+    }
+}
+
+/// True if a BPMN error with `code` thrown at `token` is caught within `inst`.
+pub(in crate::runtime) fn catches_error(
+    g: &ProcessGraph,
+    inst: &Instance,
+    token: Id,
+    code: Option<&str>,
+) -> bool {
+    let matches = |trigger: &EventTrigger, specific: bool| match trigger {
+        EventTrigger::Error { code: c, .. } => match c {
+            Some(c) => specific && Some(c.as_str()) == code,
+            None => !specific,
+        },
+        _ => false,
+    };
+    find_handler_in(g, inst, token, &matches).is_some()
 }

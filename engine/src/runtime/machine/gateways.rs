@@ -21,7 +21,7 @@ impl Machine<'_, '_> {
                     }
                     let ok = match &g.flow(f).condition {
                         None => true,
-                        Some(c) => self.condition(token, node, c)?,
+                        Some(c) => self.script_condition(token, node, c)?,
                     };
                     if ok {
                         chosen = Some(f);
@@ -106,7 +106,7 @@ impl Machine<'_, '_> {
             }
             let ok = match &g.flow(f).condition {
                 None => true,
-                Some(c) => self.condition(token, node, c)?,
+                Some(c) => self.script_condition(token, node, c)?,
             };
             if ok {
                 taken.push(f);

@@ -5,14 +5,18 @@
 //! budget. The stack gives Camunda's depth-first order: the first branch of a fork runs
 //! to its wait state before the second one starts.
 
+mod call;
 mod eval;
 mod events;
 mod gateways;
+mod multi;
 mod tasks;
 
+pub(super) use events::catches_error;
+
 use crate::bpmn::{
-    EventTrigger, ExternalTaskDef, FlowIdx, GatewayKind, IoMapping, Node, NodeIdx, NodeKind,
-    ParamValue, ProcessGraph, TaskKind, ThrowResult, TimerDef, UserTaskDef,
+    EventTrigger, ExternalTaskDef, FlowIdx, GatewayKind, IoMapping, ListenerEvent, Node, NodeIdx,
+    NodeKind, ParamValue, ProcessGraph, TaskKind, ThrowResult, TimerDef, UserTaskDef,
 };
 use crate::expr::{ElValue, Expression};
 use crate::ids::Id;
@@ -37,6 +41,8 @@ enum Op {
     Leave { token: Id },
     /// A path inside `scope` ended: complete the scope if nothing is left in it.
     Complete { scope: Id },
+    /// Inner instance `index` of the multi-instance body `body` starts.
+    EnterInner { node: NodeIdx, body: Id, index: u32 },
 }
 
 /// Outgoing flows chosen for a token, without allocating in the common single-flow case.
@@ -94,7 +100,10 @@ pub(super) fn start(
             node
         }
     };
-    let id = env.ids.next_id();
+    let id = match start.instance_id {
+        Some(id) => id,
+        None => env.ids.next_id(),
+    };
     let mut changes = Vec::with_capacity(start.variables.len());
     for v in start.variables.iter().filter(|v| !v.transient) {
         changes.push(VariableChange {
@@ -114,8 +123,10 @@ pub(super) fn start(
             vars: start.variables,
             subs: Vec::new(),
             started: env.now,
+            body: false,
         }],
         ended: None,
+        caller: start.caller,
     };
     let outcome = {
         let mut m = Machine::new(graph, &mut inst, env);
@@ -171,7 +182,56 @@ impl<'a, 'e> Machine<'a, 'e> {
                     .id;
                 self.set_all(token, local_variables, true);
                 self.set_all(token, variables, false);
-                self.agenda.push(Op::Leave { token });
+                match self.matching_error_event(token, None, None)? {
+                    Some((code, message)) => self.throw_error(token, code, message)?,
+                    None => self.agenda.push(Op::Leave { token }),
+                }
+            }
+            Command::ExternalTaskFailure {
+                task,
+                message,
+                details,
+            } => {
+                let token = self
+                    .inst
+                    .external_task_token(task)
+                    .ok_or(RuntimeError::UnknownExternalTask(task))?
+                    .id;
+                if let Some((code, message)) = self.matching_error_event(token, message, details)? {
+                    self.throw_error(token, code, message)?;
+                }
+            }
+            Command::CalledCompleted { token, variables } => {
+                self.called_completed(token, variables)?
+            }
+            Command::CalledError {
+                token,
+                code,
+                message,
+            } => {
+                if self.inst.token(token).is_none() {
+                    return Err(RuntimeError::UnknownExecution(token));
+                }
+                self.set_wait(token, Wait::Active);
+                self.throw_error(token, code, message)?;
+            }
+            Command::CalledEscalation { token, code } => {
+                if self.inst.token(token).is_none() {
+                    return Err(RuntimeError::UnknownExecution(token));
+                }
+                self.throw_escalation(token, code.as_deref(), events::AfterThrow::Stay)?;
+            }
+            Command::ErrorNotCaught => {
+                let waiting: Vec<Id> = self
+                    .inst
+                    .tokens
+                    .iter()
+                    .filter(|t| t.wait == Wait::ErrorPassedUp)
+                    .map(|t| t.id)
+                    .collect();
+                for token in waiting {
+                    self.end_path(token);
+                }
             }
             Command::ExternalTaskBpmnError {
                 task,
@@ -194,6 +254,7 @@ impl<'a, 'e> Machine<'a, 'e> {
                     .ok_or(RuntimeError::UnknownUserTask(task))?
                     .id;
                 self.set_all(token, variables, false);
+                self.run_task_listeners(token, task, ListenerEvent::Complete)?;
                 self.agenda.push(Op::Leave { token });
             }
             Command::Trigger {
@@ -280,6 +341,11 @@ impl<'a, 'e> Machine<'a, 'e> {
                     }
                 }
                 Op::Complete { scope } => self.complete(scope)?,
+                Op::EnterInner { node, body, index } => {
+                    if self.inst.token(body).is_some() {
+                        self.enter_inner(node, body, index)?;
+                    }
+                }
             }
         }
         Ok(())
@@ -287,7 +353,16 @@ impl<'a, 'e> Machine<'a, 'e> {
 
     // ----- tokens -------------------------------------------------------------------
 
+    /// Creates a token and records that its activity started.
     fn new_token(&mut self, node: NodeIdx, scope: Id, wait: Wait) -> Id {
+        let id = self.new_token_quiet(node, scope, wait);
+        self.record_start(id);
+        id
+    }
+
+    /// Creates a token without recording a start: its activity starts later (after an
+    /// asynchronous continuation) or never shows in history.
+    fn new_token_quiet(&mut self, node: NodeIdx, scope: Id, wait: Wait) -> Id {
         let id = self.env.ids.next_id();
         self.inst.tokens.push(Token {
             id,
@@ -297,17 +372,44 @@ impl<'a, 'e> Machine<'a, 'e> {
             vars: Variables::new(),
             subs: Vec::new(),
             started: self.env.now,
+            body: false,
         });
+        self.fresh.push(id);
+        id
+    }
+
+    /// Records in history that the token's activity started.
+    fn record_start(&mut self, id: Id) {
+        let Some(t) = self.inst.token(id) else { return };
+        let (Some(node), Some(parent), body) = (t.node, t.parent, t.body) else {
+            return;
+        };
         if records_history(self.g.node(node)) {
             self.out.history.push(HistoryEvent::ActivityStarted {
                 token: id,
+                body,
                 node,
-                parent: scope,
+                parent,
                 at: self.env.now,
             });
         }
-        self.fresh.push(id);
-        id
+    }
+
+    /// Records in history that the token's activity ended.
+    fn record_end(&mut self, id: Id, canceled: bool) {
+        let Some(t) = self.inst.token(id) else { return };
+        let (Some(node), body) = (t.node, t.body) else {
+            return;
+        };
+        if records_history(self.g.node(node)) {
+            self.out.history.push(HistoryEvent::ActivityEnded {
+                token: id,
+                body,
+                node,
+                canceled,
+                at: self.env.now,
+            });
+        }
     }
 
     fn set_wait(&mut self, token: Id, wait: Wait) {
@@ -318,6 +420,13 @@ impl<'a, 'e> Machine<'a, 'e> {
 
     /// Removes a token: closes what it owns and records its end.
     fn end_token(&mut self, id: Id, canceled: bool) {
+        let Some(t) = self.inst.token(id) else {
+            return;
+        };
+        // A token waiting to start never started; one waiting to leave already ended.
+        if !matches!(t.wait, Wait::AsyncBefore | Wait::AsyncAfter) {
+            self.record_end(id, canceled);
+        }
         let Some(pos) = self.inst.position(id) else {
             return;
         };
@@ -333,6 +442,7 @@ impl<'a, 'e> Machine<'a, 'e> {
                 .out
                 .effects
                 .push(Effect::UserTaskRemoved { task, canceled }),
+            Wait::Called(child) => self.out.effects.push(Effect::CallCanceled { child }),
             _ => {}
         }
         for v in token.vars.iter().filter(|v| !v.transient) {
@@ -341,16 +451,6 @@ impl<'a, 'e> Machine<'a, 'e> {
                 name: v.name.clone(),
                 removed: true,
             });
-        }
-        if let Some(node) = token.node {
-            if records_history(self.g.node(node)) {
-                self.out.history.push(HistoryEvent::ActivityEnded {
-                    token: id,
-                    node,
-                    canceled,
-                    at: self.env.now,
-                });
-            }
         }
     }
 
@@ -390,13 +490,68 @@ impl<'a, 'e> Machine<'a, 'e> {
 
     // ----- entering and leaving nodes ------------------------------------------------
 
+    /// A token arrives at `idx`: it waits for its asynchronous continuation, or the node
+    /// runs at once.
     fn enter(&mut self, idx: NodeIdx, scope: Id) -> Result<(), RuntimeError> {
+        let node = self.g.node(idx);
+        let token = self.new_token_quiet(idx, scope, Wait::Active);
+        if node.multi.is_some() {
+            if let Some(t) = self.inst.token_mut(token) {
+                t.body = true;
+            }
+        }
+        if node.asynchrony.before {
+            self.wait_for_continuation(token, idx, false);
+            return Ok(());
+        }
+        self.activate(token)
+    }
+
+    /// Puts the token behind an asynchronous continuation job.
+    fn wait_for_continuation(&mut self, token: Id, node: NodeIdx, after: bool) {
+        self.set_wait(
+            token,
+            if after {
+                Wait::AsyncAfter
+            } else {
+                Wait::AsyncBefore
+            },
+        );
+        let job = self.env.ids.next_id();
+        self.add_subscription(
+            token,
+            Subscription {
+                id: job,
+                node,
+                kind: SubscriptionKind::Async { after },
+            },
+        );
+    }
+
+    /// Runs the token's node: its activity starts (history, input mappings, start
+    /// listeners), then the node's behaviour.
+    fn activate(&mut self, token: Id) -> Result<(), RuntimeError> {
         let g = self.g;
+        let Some(t) = self.inst.token(token) else {
+            return Ok(());
+        };
+        let (Some(idx), body) = (t.node, t.body) else {
+            return Ok(());
+        };
+        self.set_wait(token, Wait::Active);
+        self.record_start(token);
+        // A token resumed by its continuation job opens its subscriptions in this command.
+        if !self.fresh.contains(&token) {
+            self.fresh.push(token);
+        }
+        if body {
+            return self.start_multi_instance(token, idx);
+        }
         let node = g.node(idx);
-        let token = self.new_token(idx, scope, Wait::Active);
         if let Some(io) = &node.io {
             self.map_inputs(token, node, io)?;
         }
+        self.run_listeners(token, node, ListenerEvent::Start)?;
         match &node.kind {
             NodeKind::StartEvent { .. }
             | NodeKind::Boundary { .. }
@@ -420,8 +575,26 @@ impl<'a, 'e> Machine<'a, 'e> {
                 }
                 self.agenda.push(Op::Leave { token });
             }
+            NodeKind::Task(TaskKind::Script {
+                script,
+                result_variable,
+            }) => {
+                let value = self.run_script(token, node, script)?;
+                if let Some(name) = result_variable {
+                    scope::set(
+                        self.inst,
+                        token,
+                        name,
+                        value.into_value(),
+                        false,
+                        &mut self.out.variables,
+                    );
+                }
+                self.agenda.push(Op::Leave { token });
+            }
             NodeKind::Task(TaskKind::External(def)) => self.open_external_task(token, idx, def)?,
             NodeKind::Task(TaskKind::User(def)) => self.open_user_task(token, idx, def)?,
+            NodeKind::Task(TaskKind::Call(def)) => self.start_call(token, idx, def)?,
             NodeKind::Task(TaskKind::Receive { message }) => {
                 let wait = if message.is_some() {
                     Wait::Event
@@ -454,21 +627,75 @@ impl<'a, 'e> Machine<'a, 'e> {
         Ok(())
     }
 
-    /// The token completes its node: output mappings, then the outgoing flows.
+    /// The token completes its node: output mappings and end listeners, then (unless an
+    /// asynchronous continuation comes first) the outgoing flows.
     fn leave(&mut self, token: Id) -> Result<(), RuntimeError> {
+        let Some(t) = self.inst.token(token) else {
+            return Ok(());
+        };
+        let Some(idx) = t.node else {
+            return Ok(());
+        };
+        let (body, inner) = (t.body, self.inst.is_inner(t));
+        let node = self.g.node(idx);
+        if !body {
+            if let Some(io) = &node.io {
+                self.map_outputs(token, node, io)?;
+            }
+            self.run_listeners(token, node, ListenerEvent::End)?;
+        }
+        let after = match (&node.multi, inner) {
+            (Some(mi), true) => mi.inner_asynchrony.after,
+            _ => node.asynchrony.after && !(node.multi.is_some() && !body),
+        };
+        if after {
+            self.record_end(token, false);
+            self.wait_for_continuation(token, idx, true);
+            return Ok(());
+        }
+        self.proceed(token)
+    }
+
+    /// After the node completed: an inner instance reports to its multi-instance body;
+    /// anything else follows its outgoing flows.
+    fn proceed(&mut self, token: Id) -> Result<(), RuntimeError> {
         let Some(t) = self.inst.token(token) else {
             return Ok(());
         };
         let (Some(idx), Some(scope)) = (t.node, t.parent) else {
             return Ok(());
         };
-        let node = self.g.node(idx);
-        if let Some(io) = &node.io {
-            self.map_outputs(token, node, io)?;
+        if self.inst.is_inner(t) {
+            return self.inner_instance_done(token, idx, scope);
         }
         let flows = self.select_flows(token, idx)?;
+        self.take(token, &flows)?;
         self.end_token(token, false);
         self.follow(flows, scope);
+        Ok(())
+    }
+
+    /// Runs the take listeners of the flows a token is about to follow.
+    fn take(&mut self, token: Id, flows: &Flows) -> Result<(), RuntimeError> {
+        let g = self.g;
+        let list: &[FlowIdx] = match flows {
+            Flows::None => &[],
+            Flows::One(f) => std::slice::from_ref(f),
+            Flows::Many(fs) => fs,
+        };
+        for &f in list {
+            let flow = g.flow(f);
+            for listener in &flow.take_listeners {
+                let node = self
+                    .inst
+                    .token(token)
+                    .and_then(|t| t.node)
+                    .map(|n| g.node(n));
+                if let Some(node) = node {
+                    self.run_script(token, node, listener)?;
+                }
+            }
+        }
         Ok(())
     }
 
@@ -509,7 +736,7 @@ impl<'a, 'e> Machine<'a, 'e> {
             }
             let ok = match &g.flow(f).condition {
                 None => true,
-                Some(c) => self.condition(token, node, c)?,
+                Some(c) => self.script_condition(token, node, c)?,
             };
             if ok {
                 taken.push(f);

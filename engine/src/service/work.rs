@@ -6,6 +6,8 @@
 //! start events, before the single commit.
 
 use std::collections::{BTreeSet, HashMap};
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 
 use crate::bpmn::NodeIdx;
@@ -288,53 +290,58 @@ impl<'e> Work<'e> {
     /// Carries out what an instance's command asked of other instances, in this same
     /// transaction: called instances to start or cancel, a completed called instance to
     /// report to its caller, errors and escalations passed up, signals to broadcast.
-    async fn absorb(
-        &mut self,
-        instance_id: &str,
+    fn absorb<'s>(
+        &'s mut self,
+        instance_id: &'s str,
         follow: super::write::Followups,
-    ) -> ServiceResult<()> {
-        self.wake.topics.extend(follow.topics);
-        self.wake.jobs |= follow.jobs;
-        for call in follow.calls {
-            Box::pin(self.start_called(instance_id, call)).await?;
-        }
-        for child in follow.canceled_calls {
-            Box::pin(self.cancel_called(&child.to_string())).await?;
-        }
-        let caller = self.state(instance_id).and_then(|s| s.caller);
-        if let Some((code, message)) = follow.error_to_caller {
-            Box::pin(self.pass_error_up(instance_id, code, message)).await?;
-        }
-        if let Some((parent, token)) = caller {
-            for code in follow.escalations_to_caller {
-                Box::pin(self.apply(
-                    &parent.to_string(),
-                    Command::CalledEscalation { token, code },
-                ))
-                .await?;
+    ) -> Pin<Box<dyn Future<Output = ServiceResult<()>> + Send + 's>> {
+        // Boxed with an explicit `Send`: absorbing may apply commands that absorb again
+        // (a called instance completing, a signal starting an instance), and the
+        // compiler cannot see through that recursion on its own.
+        Box::pin(async move {
+            self.wake.topics.extend(follow.topics);
+            self.wake.jobs |= follow.jobs;
+            for call in follow.calls {
+                self.start_called(instance_id, call).await?;
             }
-        }
-        if follow.ended {
-            let completed = self
-                .state(instance_id)
-                .is_some_and(|s| s.ended == Some(crate::runtime::EndState::Completed));
-            if let (true, Some((parent, token))) = (completed, caller) {
-                let variables = self
+            for child in follow.canceled_calls {
+                self.cancel_called(&child.to_string()).await?;
+            }
+            let caller = self.state(instance_id).and_then(|s| s.caller);
+            if let Some((code, message)) = follow.error_to_caller {
+                self.pass_error_up(instance_id, code, message).await?;
+            }
+            if let Some((parent, token)) = caller {
+                for code in follow.escalations_to_caller {
+                    Box::pin(self.apply(
+                        &parent.to_string(),
+                        Command::CalledEscalation { token, code },
+                    ))
+                    .await?;
+                }
+            }
+            if follow.ended {
+                let completed = self
                     .state(instance_id)
-                    .and_then(|s| s.tokens.first())
-                    .map(|t| t.vars.clone())
-                    .unwrap_or_default();
-                Box::pin(self.apply(
-                    &parent.to_string(),
-                    Command::CalledCompleted { token, variables },
-                ))
-                .await?;
+                    .is_some_and(|s| s.ended == Some(crate::runtime::EndState::Completed));
+                if let (true, Some((parent, token))) = (completed, caller) {
+                    let variables = self
+                        .state(instance_id)
+                        .and_then(|s| s.tokens.first())
+                        .map(|t| t.vars.clone())
+                        .unwrap_or_default();
+                    Box::pin(self.apply(
+                        &parent.to_string(),
+                        Command::CalledCompleted { token, variables },
+                    ))
+                    .await?;
+                }
             }
-        }
-        for (name, variables) in follow.signals {
-            Box::pin(self.broadcast_signal(&name, variables, None)).await?;
-        }
-        Ok(())
+            for (name, variables) in follow.signals {
+                self.broadcast_signal(&name, variables, None).await?;
+            }
+            Ok(())
+        })
     }
 
     /// Starts the instance a call activity asked for, linked to its caller.
@@ -346,7 +353,7 @@ impl<'e> Work<'e> {
         let parent_def = self.deployed(parent).ok_or_else(|| {
             ServiceError::NotFound(format!("Process instance with id {parent} does not exist"))
         })?;
-        let deployed = self.resolve_called(&parent_def, &call).await?;
+        let deployed = Self::resolve_called(self.engine, &parent_def, &call).await?;
         let parent_id: Id = parent.parse().map_err(|_| {
             ServiceError::NotFound(format!("Process instance with id {parent} does not exist"))
         })?;
@@ -367,7 +374,7 @@ impl<'e> Work<'e> {
 
     /// The definition a call activity starts, by its binding.
     async fn resolve_called(
-        &self,
+        engine: &Engine,
         parent: &Deployed,
         call: &crate::runtime::CallSpec,
     ) -> ServiceResult<Arc<Deployed>> {
@@ -379,7 +386,7 @@ impl<'e> Work<'e> {
             .or_else(|| parent.row.tenant_id.clone());
         let mut q = Query::all().eq("key", call.key.as_str());
         q.order = vec![("version", Order::Desc)];
-        let rows = self.engine.store.definitions(&q).await?;
+        let rows = engine.store.definitions(&q).await?;
         let same_tenant = |d: &&crate::store::DefinitionRow| d.tenant_id == tenant;
         let found = match call.binding {
             CallBinding::Latest => rows.iter().find(same_tenant),
@@ -412,7 +419,7 @@ impl<'e> Work<'e> {
                 }
             ))
         })?;
-        self.engine.definitions.get(&row.id).await
+        engine.definitions.get(&row.id).await
     }
 
     /// Cancels a called instance whose call activity was interrupted.

@@ -212,7 +212,8 @@ impl<'a, 'e> Machine<'a, 'e> {
                 if self.inst.token(token).is_none() {
                     return Err(RuntimeError::UnknownExecution(token));
                 }
-                self.set_wait(token, Wait::Active);
+                // The call token keeps its child: a handler that interrupts it cancels
+                // the called instance too.
                 self.throw_error(token, code, message)?;
             }
             Command::CalledEscalation { token, code } => {

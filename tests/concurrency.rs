@@ -14,8 +14,14 @@ use std::time::{Duration, Instant};
 use serde_json::{json, Value};
 use support::{bpmn, Server, Store};
 
-on_both_stores!(eight_workers_lock_every_task_exactly_once);
-on_postgres!(two_nodes_on_one_database_share_the_work_without_handing_out_a_task_twice);
+on_both_stores!(
+    eight_workers_lock_every_task_exactly_once,
+    concurrent_deployments_of_one_file_make_one_version_and_of_changes_one_version_each,
+);
+on_postgres!(
+    two_nodes_on_one_database_share_the_work_without_handing_out_a_task_twice,
+    two_nodes_booting_on_the_same_processes_folder_deploy_each_file_once,
+);
 
 /// Tasks in the worker test: the 2,000 the specification asks for on PostgreSQL; fewer on
 /// SQLite, where one file serializes every write and more tasks prove nothing new.
@@ -303,4 +309,109 @@ async fn two_nodes_on_one_database_share_the_work_without_handing_out_a_task_twi
         vars.sort();
         assert_eq!(vars, ["aBy", "bBy", "n"], "instance {instance}");
     }
+}
+
+async fn concurrent_deployments_of_one_file_make_one_version_and_of_changes_one_version_each(
+    store: Store,
+) {
+    let server = Server::start(&store).await;
+    // Eight clients deploy the same file at once, with duplicate filtering (as Camunda
+    // Modeler does): every one succeeds, and there is one version.
+    let xml = bpmn::one_task("same", "t");
+    let deploys: Vec<_> = (0..8)
+        .map(|_| {
+            let (server, xml) = (&server, xml.clone());
+            async move { server.deploy_raw("same.bpmn", xml.as_bytes()).await }
+        })
+        .collect();
+    let answers = futures_join_all(deploys).await;
+    for r in &answers {
+        assert_eq!(r.status, 200, "{}", r.json);
+    }
+    assert_eq!(server.count("/process-definition/count?key=same").await, 1);
+    assert_eq!(server.count("/deployment/count").await, 1);
+    let first = &answers[0].json["id"];
+    assert!(answers.iter().all(|r| &r.json["id"] == first));
+
+    // Eight different versions at once: eight versions, numbered 1 to 8.
+    let deploys: Vec<_> = (0..8)
+        .map(|i| {
+            let server = &server;
+            let xml = bpmn::one_task_renamed("changing", "t", &format!("Version {i}"));
+            async move { server.deploy_raw("changing.bpmn", xml.as_bytes()).await }
+        })
+        .collect();
+    for r in futures_join_all(deploys).await {
+        assert_eq!(r.status, 200, "{}", r.json);
+    }
+    let versions = server
+        .get("/process-definition?key=changing&sortBy=version&sortOrder=asc")
+        .await
+        .expect(200)
+        .json;
+    let versions: Vec<i64> = versions
+        .as_array()
+        .cloned()
+        .unwrap_or_default()
+        .iter()
+        .filter_map(|d| d["version"].as_i64())
+        .collect();
+    assert_eq!(versions, (1..=8).collect::<Vec<i64>>());
+}
+
+async fn two_nodes_booting_on_the_same_processes_folder_deploy_each_file_once(store: Store) {
+    // The same folder of processes, as a container image would ship it to every node.
+    let files: Vec<(String, String)> = (0..12)
+        .map(|i| {
+            (
+                format!("p{i:02}.bpmn"),
+                bpmn::one_task(&format!("p{i:02}"), "t"),
+            )
+        })
+        .collect();
+    let files: Vec<(&str, &str)> = files
+        .iter()
+        .map(|(n, c)| (n.as_str(), c.as_str()))
+        .collect();
+    let first = Server::start_with_processes(&store, &[], &[]).await;
+    // Both nodes boot at the same moment on the one database.
+    let (a, b) = tokio::join!(
+        first.another_node_with_processes("a", &files),
+        first.another_node_with_processes("b", &files),
+    );
+    for node in [&a, &b] {
+        node.get("/engine").await.expect(200);
+        assert!(
+            !node.log().contains("\"level\":\"ERROR\""),
+            "{}",
+            node.log()
+        );
+    }
+    assert_eq!(a.count("/process-definition/count").await, 12);
+    assert_eq!(a.count("/process-definition/count?version=1").await, 12);
+    assert_eq!(a.count("/deployment/count").await, 12);
+}
+
+/// Runs futures concurrently on this task and collects their outputs in order.
+async fn futures_join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Output> {
+    let mut pinned: Vec<_> = futures.into_iter().map(Box::pin).collect();
+    let mut out: Vec<Option<F::Output>> = pinned.iter().map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut pending = false;
+        for (slot, f) in out.iter_mut().zip(pinned.iter_mut()) {
+            if slot.is_none() {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => *slot = Some(v),
+                    std::task::Poll::Pending => pending = true,
+                }
+            }
+        }
+        if pending {
+            std::task::Poll::Pending
+        } else {
+            std::task::Poll::Ready(())
+        }
+    })
+    .await;
+    out.into_iter().flatten().collect()
 }

@@ -338,11 +338,20 @@ impl Server {
         Server::start_on(store, db, dir, "node", args).await
     }
 
-    /// Another node on the same store and processes folder (PostgreSQL clusters).
+    /// Another node on the same store, with an empty processes folder of its own
+    /// (PostgreSQL clusters).
     pub async fn another_node(&self, name: &str) -> Server {
+        self.another_node_with_processes(name, &[]).await
+    }
+
+    /// Another node on the same store whose own processes folder holds `files`.
+    pub async fn another_node_with_processes(&self, name: &str, files: &[(&str, &str)]) -> Server {
         let dir = Arc::new(TempDir::new());
         let processes = dir.path().join("processes");
         fs::create_dir_all(&processes).expect("create processes/");
+        for (file, content) in files {
+            fs::write(processes.join(file), content).expect("write a file");
+        }
         Server::start_on(&self.store, self.db.clone(), dir, name, &[]).await
     }
 

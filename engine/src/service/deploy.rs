@@ -88,6 +88,10 @@ impl Engine {
         }
 
         let mut work = Work::begin(self).await?;
+        // Before duplicate filtering and version numbering read anything: a concurrent
+        // deployment (another node booting on the same folder, two Modeler clicks) must
+        // be either fully visible or not started.
+        work.tx().lock_deployments().await?;
         let now = work.now();
         let tenant = req.tenant_id.as_deref();
         let mut to_deploy: Vec<&(String, Vec<u8>)> = req.resources.iter().collect();

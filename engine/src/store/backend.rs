@@ -1215,6 +1215,13 @@ impl Tx for BackendTx {
         }
         Ok(())
     }
+
+    async fn lock_deployments(&mut self) -> StoreResult<()> {
+        if let Some(sql) = DEPLOYMENT_LOCK {
+            sqlx::query(sql).execute(&mut *self.tx).await?;
+        }
+        Ok(())
+    }
 }
 
 async fn insert_job(tx: &mut Transaction<'static, DB>, j: &JobRow) -> StoreResult<()> {

@@ -472,6 +472,12 @@ pub trait Tx: Send {
     /// Tells other nodes about new work on `channel` (PostgreSQL `NOTIFY`, sent on
     /// commit; nothing on SQLite, which has one node).
     async fn notify(&mut self, channel: &str, payload: &str) -> StoreResult<()>;
+    /// Waits until no other transaction is deploying, and keeps others waiting until this
+    /// one ends (Camunda's deployment lock). Without it, two nodes deploying the same file
+    /// at once both miss each other's deployment (duplicate filtering) and both claim the
+    /// next version of a key (a unique violation). PostgreSQL: a transaction-level
+    /// advisory lock; SQLite: nothing to do, write transactions are exclusive.
+    async fn lock_deployments(&mut self) -> StoreResult<()>;
 }
 
 /// User task fields that the API changes directly.

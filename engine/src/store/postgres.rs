@@ -17,6 +17,9 @@ const BEGIN: &str = "BEGIN";
 const FOR_UPDATE: &str = " FOR UPDATE";
 const SKIP_LOCKED: &str = " FOR UPDATE SKIP LOCKED";
 const NOTIFY: bool = true;
+/// Serializes deployments across nodes until commit; the key is "procos" in ASCII, so it
+/// does not collide with advisory locks an application sharing the database might take.
+const DEPLOYMENT_LOCK: Option<&str> = Some("SELECT pg_advisory_xact_lock(123636797370227)");
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/postgres");
 
 include!("backend.rs");

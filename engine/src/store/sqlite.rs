@@ -19,6 +19,8 @@ const BEGIN: &str = "BEGIN IMMEDIATE";
 const FOR_UPDATE: &str = "";
 const SKIP_LOCKED: &str = "";
 const NOTIFY: bool = false;
+/// `BEGIN IMMEDIATE` already makes every write transaction exclusive.
+const DEPLOYMENT_LOCK: Option<&str> = None;
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");
 
 include!("backend.rs");

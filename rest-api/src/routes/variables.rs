@@ -131,11 +131,7 @@ async fn data(
         })?;
     let (content_type, bytes) = match value {
         Value::Bytes(b) => ("application/octet-stream".to_owned(), b),
-        Value::File(f) => (
-            f.mime_type
-                .unwrap_or_else(|| "application/octet-stream".to_owned()),
-            f.data,
-        ),
+        Value::File(f) => return Ok(file_response(f)),
         Value::Object(o) => (
             o.format.unwrap_or_else(|| "text/plain".to_owned()),
             o.serialized.into_bytes(),
@@ -151,6 +147,50 @@ async fn data(
         }
     };
     Ok(([(axum::http::header::CONTENT_TYPE, content_type)], bytes).into_response())
+}
+
+/// A File variable's content as Camunda's `VariableResponseProvider` sends it: the MIME
+/// type (with `; charset=` when the file has an encoding) and an attachment disposition
+/// with the file name, plain and RFC 5987-encoded.
+fn file_response(f: procos_engine::value::FileValue) -> Response {
+    let mut content_type = f
+        .mime_type
+        .unwrap_or_else(|| "application/octet-stream".to_owned());
+    if let Some(encoding) = &f.encoding {
+        content_type.push_str("; charset=");
+        content_type.push_str(encoding);
+    }
+    let name = f.filename;
+    let disposition = format!(
+        "attachment; filename=\"{}\"; filename*=UTF-8''{}",
+        name.replace(['"', '\r', '\n'], "_"),
+        percent_encode(&name)
+    );
+    let mut response = f.data.into_response();
+    for (header, value) in [
+        (axum::http::header::CONTENT_TYPE, content_type),
+        (axum::http::header::CONTENT_DISPOSITION, disposition),
+    ] {
+        // from_bytes: a file name may be UTF-8, which HTTP carries as opaque bytes.
+        if let Ok(v) = axum::http::HeaderValue::from_bytes(value.as_bytes()) {
+            response.headers_mut().insert(header, v);
+        }
+    }
+    response
+}
+
+/// `URLEncoder.encode(s, UTF-8)` with `+` as `%20`, as Camunda's `URLEncodingUtil` does.
+fn percent_encode(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    for b in s.bytes() {
+        match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'.' | b'-' | b'*' | b'_' => {
+                out.push(b as char)
+            }
+            _ => out.push_str(&format!("%{b:02X}")),
+        }
+    }
+    out
 }
 
 async fn put(

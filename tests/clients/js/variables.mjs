@@ -15,7 +15,6 @@ import {
   failOnClientErrors,
   ENGINE,
   ok,
-  rest,
   restOk,
   run,
   sleep,
@@ -135,6 +134,15 @@ run("js variables", async () => {
         await file.load();
         assert.equal(Buffer.from(file.content).toString("utf-8"), "file content\n");
         fileFromTask = file;
+        // The same content over REST, with Camunda's headers for a File.
+        const raw = await fetch(`${ENGINE}/process-instance/${task.processInstanceId}/variables/file/data`);
+        assert.equal(raw.status, 200);
+        assert.equal(raw.headers.get("content-type"), "text/plain; charset=UTF-8");
+        assert.equal(
+          raw.headers.get("content-disposition"),
+          `attachment; filename="note.txt"; filename*=UTF-8''note.txt`
+        );
+        assert.equal(await raw.text(), "file content\n");
         ok("read file", { filename: file.filename, bytes: file.content.length });
 
         // getAll gives plain values.

@@ -14,7 +14,15 @@ on_both_stores!(pycamunda_deploys_starts_and_works_tasks);
 async fn pycamunda_deploys_starts_and_works_tasks(store: Store) {
     let server = Server::start(&store).await;
     // clientOrder is deployed once here; the script deploys it again through pycamunda.
-    deploy(&server, &["client_order.bpmn", "client_bpmn_error.bpmn"]).await;
+    deploy(
+        &server,
+        &[
+            "client_order.bpmn",
+            "client_bpmn_error.bpmn",
+            "client_retries.bpmn",
+        ],
+    )
+    .await;
     run_script(&server, Runtime::Python, "pycamunda_client.py")
         .await
         .saw(&[
@@ -28,6 +36,11 @@ async fn pycamunda_deploys_starts_and_works_tasks(store: Store) {
             "ok: fetched and lock extended",
             "ok: unlocked, refetched and completed",
             "ok: BPMN error caught",
+            "ok: incident",
+            "ok: activity instance tree",
+            "ok: statistics",
+            "ok: variable instances",
+            "ok: incident resolved by new retries",
             "ok: history",
             "PASS pycamunda",
         ]);

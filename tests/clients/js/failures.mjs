@@ -93,21 +93,21 @@ run("js failures", async () => {
   await sleep(1000);
   assert.equal(attempts.length, 2, "a task without retries must not be fetched");
   ok("not fetched with 0 retries");
-  const incidents = await rest("GET", `/incident?processInstanceId=${instance.id}`);
-  if (incidents.status === 200 && Array.isArray(incidents.json)) {
-    assert.equal(incidents.json.length, 1, "one incident");
-    assert.equal(incidents.json[0].incidentType, "failedExternalTask");
-    assert.equal(incidents.json[0].configuration, taskId);
-    assert.equal(incidents.json[0].incidentMessage, "still down");
-    ok("incident failedExternalTask", incidents.json[0].incidentMessage);
-  } else {
-    console.log(`note: GET /incident answered ${incidents.status}; incident not checked`);
-  }
+  const incidents = await restOk("GET", `/incident?processInstanceId=${instance.id}`);
+  assert.equal(incidents.length, 1, "one incident");
+  assert.equal(incidents[0].incidentType, "failedExternalTask");
+  assert.equal(incidents[0].configuration, taskId);
+  assert.equal(incidents[0].activityId, "flaky");
+  assert.equal(incidents[0].incidentMessage, "still down");
+  ok("incident failedExternalTask", incidents[0].incidentMessage);
 
   await restOk("PUT", `/external-task/${taskId}/retries`, { retries: 1 }, 204);
   const completed = await done.promise;
   client.stop();
   assert.equal(attempts.length, 3);
+  // Raising the retries resolved the incident.
+  assert.deepEqual(await restOk("GET", `/incident?processInstanceId=${instance.id}`), []);
+  ok("incident resolved");
 
   // Completing it again: the engine's 404 arrives as an EngineError with Camunda's body.
   const rejected = await client.taskService.complete(completed).then(

@@ -35,6 +35,11 @@ def main():
         "note": None,
         "order": {"value": json.dumps({"id": 7, "lines": ["a", "b"]}), "type": "Json"},
         "payload": {"value": base64.b64encode(payload).decode(), "type": "Bytes"},
+        "customer": {
+            "value": json.dumps({"name": "ACME", "tier": 2}),
+            "type": "Object",
+            "valueInfo": {"objectTypeName": "java.util.HashMap", "serializationDataFormat": "application/json"},
+        },
     }
     eu = engine.start_process("clientRetries", variables, business_key="py-eu")
     us = engine.start_process("clientRetries", {"region": "us", "amount": 1}, business_key="py-us")
@@ -56,6 +61,7 @@ def main():
         "note": "Null",
         "order": "Json",
         "payload": "Bytes",
+        "customer": "Object",
     }, types
     ok("inferred types", types)
 
@@ -93,6 +99,8 @@ def main():
         assert task.get_variable("note") is None
         order = task.get_variable("order", with_meta=True)
         assert order["type"] == "Json" and json.loads(order["value"]) == {"id": 7, "lines": ["a", "b"]}
+        # deserializeValues (the library's default, true): a JSON Object arrives as a tree.
+        assert task.get_variable("customer") == {"name": "ACME", "tier": 2}, task.get_variable("customer")
         assert task.get_extension_properties() == {}
         if len(seen) == 1:
             # First attempt: retries is null, so the library reports its maximum, 3.

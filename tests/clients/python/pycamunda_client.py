@@ -5,7 +5,8 @@ Camunda's DTO has.
 Deploy (multipart, parts `resource-0…`, booleans as `True`/`False`), list deployments
 and definitions, start with every variable type (and withVariablesInReturn), query
 instances and variables, user tasks (list, claim, complete), correlate messages, fetch,
-extend, fail, unlock and complete external tasks, and read history.
+extend, fail, unlock and complete external tasks, incidents, the activity instance tree,
+statistics, variable instances, and history.
 """
 
 import base64
@@ -13,12 +14,15 @@ import datetime as dt
 import json
 import os
 
+import pycamunda.activityinst
 import pycamunda.deployment
 import pycamunda.externaltask
+import pycamunda.incident
 import pycamunda.message
 import pycamunda.processdef
 import pycamunda.processinst
 import pycamunda.task
+import pycamunda.variable
 import pycamunda.version
 
 from common import ENGINE, ok, rest_json, run
@@ -249,6 +253,58 @@ def bpmn_error():
     ok("BPMN error caught", tasks[0].task_definition_key)
 
 
+def incidents_and_runtime_views():
+    """An external task out of retries: its incident, the activity instance tree, the
+    statistics, and the variable instances, each parsed by pycamunda."""
+    start = pycamunda.processdef.StartInstance(URL, key="clientRetries", business_key="pyc-incident")
+    start.add_variable("attempt", 1, "Integer")
+    instance = start()
+    fetch = pycamunda.externaltask.FetchAndLock(URL, worker_id="pyc", max_tasks=1)
+    fetch.add_topic("client-flaky", lock_duration=10000)
+    (task,) = fetch()
+    pycamunda.externaltask.HandleFailure(
+        URL, id_=task.id_, worker_id="pyc", error_message="gave up",
+        error_details="no retries left", retries=0, retry_timeout=0,
+    )()
+
+    (incident,) = pycamunda.incident.GetList(URL, process_instance_id=instance.id_)()
+    assert incident.incident_type == pycamunda.incident.IncidentType.failed_external_task, incident
+    assert incident.configuration == task.id_ and incident.incident_message == "gave up", incident
+    assert incident.activity_id == "flaky" and isinstance(incident.incident_timestamp, dt.datetime)
+    ok("incident", incident.incident_type.value)
+
+    tree = pycamunda.processinst.GetActivityInstance(URL, id_=instance.id_)()
+    assert tree.id_ == instance.id_ and tree.activity_type == "processDefinition", tree
+    (child,) = tree.child_activity_instances
+    assert child.activity_id == "flaky" and child.activity_type == "serviceTask", child
+    assert child.incident_ids == (incident.id_,), child
+    ok("activity instance tree", [child.activity_id])
+
+    # By id: procos does not serve /process-definition/key/{key}/statistics yet.
+    stats = pycamunda.processdef.GetActivityInstanceStats(
+        URL, id_=instance.definition_id, failed_jobs=True, incidents=True
+    )()
+    by_activity = {a.id_: a for a in stats}
+    assert by_activity["flaky"].instances == 1, stats
+    assert [(i.incident_type.value, i.incident_count) for i in by_activity["flaky"].incidents] == [("failedExternalTask", 1)], stats
+    per_definition = pycamunda.processdef.GetProcessInstanceStats(URL, failed_jobs=True, incidents=True)()
+    retries_stats = [d for d in per_definition if d.definition.key == "clientRetries"]
+    assert len(retries_stats) == 1 and retries_stats[0].instances == 1, per_definition
+    ok("statistics", {"flaky": by_activity["flaky"].instances})
+
+    variables = pycamunda.variable.GetList(URL, process_instance_id_in=[instance.id_])()
+    assert [(v.name, v.type_, v.value) for v in variables] == [("attempt", "Integer", 1)], variables
+    assert pycamunda.variable.Get(URL, id_=variables[0].id_)().name == "attempt"
+    ok("variable instances", [v.name for v in variables])
+
+    # Retries back: the incident is resolved, the task can be fetched and completed.
+    pycamunda.externaltask.SetRetries(URL, id_=task.id_, retries=1)()
+    assert len(pycamunda.incident.GetList(URL, process_instance_id=instance.id_)()) == 0
+    (again,) = fetch()
+    pycamunda.externaltask.Complete(URL, id_=again.id_, worker_id="pyc")()
+    ok("incident resolved by new retries")
+
+
 def history(instance):
     # pycamunda 0.6 has no history module: read it the way any client would.
     h = rest_json("GET", f"/history/process-instance/{instance.id_}")
@@ -271,6 +327,7 @@ def main():
     correlate(instance)
     external_tasks(instance)
     bpmn_error()
+    incidents_and_runtime_views()
     history(instance)
 
 

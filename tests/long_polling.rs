@@ -21,6 +21,7 @@ on_both_stores!(
     without_a_timeout_the_answer_is_immediate,
     a_timeout_above_30_minutes_is_refused,
     one_task_goes_to_exactly_one_of_several_waiting_requests,
+    workers_that_give_up_waiting_leave_no_waiting_request_behind,
 );
 on_postgres!(tasks_created_or_unlocked_on_one_node_wake_requests_waiting_on_another);
 
@@ -220,4 +221,51 @@ async fn tasks_created_or_unlocked_on_one_node_wake_requests_waiting_on_another(
     let (tasks, _) = poll.await.expect("the poll");
     assert_eq!(support::ids(&tasks), [id]);
     assert_eq!(tasks[0]["workerId"], "on-b");
+}
+
+async fn workers_that_give_up_waiting_leave_no_waiting_request_behind(store: Store) {
+    let server = Server::start(&store).await;
+    server.deploy("p.bpmn", &bpmn::one_task("p", "mail")).await;
+    // Three waves of 100 workers each give up on a long poll (their HTTP timeout, or
+    // the process died) and close the connection: 300 in all, more than the 200 requests
+    // that may wait at once.
+    let impatient = reqwest::Client::builder()
+        .no_proxy()
+        .timeout(Duration::from_secs(2))
+        .build()
+        .expect("a client");
+    for wave in 0..3 {
+        let gave_up: Vec<_> = (0..100)
+            .map(|i| {
+                let (http, url) = (impatient.clone(), server.url("/external-task/fetchAndLock"));
+                tokio::spawn(async move {
+                    let r = http
+                        .post(url)
+                        .json(&poll_body(&format!("gone-{wave}-{i}"), "mail", 600_000))
+                        .send()
+                        .await;
+                    if let Ok(r) = r {
+                        let status = r.status();
+                        let body = r.text().await.unwrap_or_default();
+                        panic!("wave {wave}: answered {status} {body} before the client gave up");
+                    }
+                })
+            })
+            .collect();
+        for g in gave_up {
+            g.await.expect("an impatient worker");
+        }
+    }
+    // The abandoned requests do not count against the limit, and do not lock tasks for
+    // workers that are gone.
+    let (tasks, _) = long_poll(&server, "patient", "mail", 1_000)
+        .await
+        .expect("a long poll");
+    assert!(tasks.is_empty());
+    let poll = long_poll(&server, "patient", "mail", LONG);
+    settle().await;
+    server.start_instance("p", json!({})).await;
+    let (tasks, _) = poll.await.expect("the poll");
+    assert_eq!(tasks.len(), 1);
+    assert_eq!(tasks[0]["workerId"], "patient");
 }

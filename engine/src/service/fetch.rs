@@ -7,7 +7,7 @@
 //! than after Camunda's 30 s re-check.
 
 use std::collections::HashMap;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
 use crate::ids::Id;
@@ -53,6 +53,32 @@ pub struct Fetch {
     pub async_response_timeout: Option<u64>,
     /// The topics.
     pub topics: Vec<FetchTopic>,
+}
+
+/// One of the places for waiting requests, held for as long as the request waits.
+///
+/// Released on drop rather than after the wait: when a client gives up and closes its
+/// connection, the HTTP server drops the request's future in the middle of the wait, and
+/// a place released only at the end would be lost for good (after 200 such requests no
+/// worker could long-poll any more).
+struct PendingSlot<'a>(&'a AtomicUsize);
+
+impl<'a> PendingSlot<'a> {
+    /// Takes a place, unless all `max` are taken.
+    fn take(count: &'a AtomicUsize, max: usize) -> Option<PendingSlot<'a>> {
+        count
+            .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| {
+                (n < max).then_some(n + 1)
+            })
+            .ok()
+            .map(|_| PendingSlot(count))
+    }
+}
+
+impl Drop for PendingSlot<'_> {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
 }
 
 /// A task locked for the worker, with what it asked to receive.
@@ -107,17 +133,14 @@ impl Engine {
         if !locked.is_empty() || request.topics.is_empty() || request.max_tasks <= 0 {
             return Ok(locked);
         }
-        if self.pending_fetches.fetch_add(1, Ordering::SeqCst) >= self.config.max_pending_fetches {
-            self.pending_fetches.fetch_sub(1, Ordering::SeqCst);
-            return Err(ServiceError::Engine(
-                "At the moment the server has to handle too many requests at the same time. Please try again later.".to_owned(),
-            ));
-        }
-        let result = self
-            .wait_for_tasks(fetch, &request, timeout, &mut wakeups)
-            .await;
-        self.pending_fetches.fetch_sub(1, Ordering::SeqCst);
-        result
+        let _slot = PendingSlot::take(&self.pending_fetches, self.config.max_pending_fetches)
+            .ok_or_else(|| {
+                ServiceError::Engine(
+                    "At the moment the server has to handle too many requests at the same time. Please try again later.".to_owned(),
+                )
+            })?;
+        self.wait_for_tasks(fetch, &request, timeout, &mut wakeups)
+            .await
     }
 
     async fn wait_for_tasks(

@@ -44,13 +44,14 @@ run("js failures", async () => {
         // The first attempt: no failure yet, retries is null.
         assert.equal(task.retries, null);
         assert.equal(task.errorMessage, null);
+        // Before the call: the engine's lock expiration (now + retryTimeout) is later.
+        failedAt = Date.now();
         await taskService.handleFailure(task, {
           errorMessage: "the payment service is down",
           errorDetails: "java.net.ConnectException: Connection refused\n\tat Payment.call",
           retries: 2,
           retryTimeout: 1500,
         });
-        failedAt = Date.now();
         ok("handleFailure with retries 2 and retryTimeout 1500");
       } else if (n === 2) {
         // Fetched again only after the retry timeout, with what the failure recorded.

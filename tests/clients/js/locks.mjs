@@ -93,7 +93,8 @@ run("js locks", async () => {
   const { t, taskService, gotAt } = await taken.promise;
   b.stop();
   const latency = gotAt - unlockedAt;
-  assert.ok(latency < 2000, `worker b got the task ${latency} ms after the unlock`);
+  // Well before its 20 s timeout: the unlock woke it.
+  assert.ok(latency < 5000, `worker b got the task ${latency} ms after the unlock`);
   assert.equal(polls.length, 1, "one long poll, woken by the unlock");
   ok("unlock woke worker b's long poll");
 

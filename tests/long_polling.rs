@@ -22,6 +22,9 @@ on_both_stores!(
     a_timeout_above_30_minutes_is_refused,
     one_task_goes_to_exactly_one_of_several_waiting_requests,
     workers_that_give_up_waiting_leave_no_waiting_request_behind,
+    a_failed_task_is_handed_out_again_once_its_retry_timeout_elapses,
+    raising_retries_from_zero_wakes_a_waiting_request,
+    a_task_created_by_a_timer_wakes_a_waiting_request,
 );
 on_postgres!(tasks_created_or_unlocked_on_one_node_wake_requests_waiting_on_another);
 
@@ -268,4 +271,80 @@ async fn workers_that_give_up_waiting_leave_no_waiting_request_behind(store: Sto
     let (tasks, _) = poll.await.expect("the poll");
     assert_eq!(tasks.len(), 1);
     assert_eq!(tasks[0]["workerId"], "patient");
+}
+
+async fn a_failed_task_is_handed_out_again_once_its_retry_timeout_elapses(store: Store) {
+    let server = Server::start(&store).await;
+    server.deploy("p.bpmn", &bpmn::one_task("p", "mail")).await;
+    server.start_instance("p", json!({})).await;
+    let held = server.fetch("first", "mail", 1, 600_000).await;
+    let id = held[0]["id"].as_str().expect("an id");
+    server
+        .post(
+            &format!("/external-task/{id}/failure"),
+            &json!({"workerId": "first", "errorMessage": "SMTP down", "retries": 2,
+                    "retryTimeout": 1_500}),
+        )
+        .await
+        .expect(204);
+    // Not before the retry timeout…
+    assert!(server.fetch("second", "mail", 1, 600_000).await.is_empty());
+    // …but as soon as it elapses, without Camunda's 30 s re-check.
+    let (tasks, waited) = long_poll(&server, "second", "mail", LONG)
+        .await
+        .expect("the poll");
+    assert_eq!(support::ids(&tasks), [id]);
+    assert_eq!(tasks[0]["retries"], 2);
+    assert_eq!(tasks[0]["errorMessage"], "SMTP down");
+    assert!(
+        waited < Duration::from_secs(25),
+        "handed out again only after {waited:?}"
+    );
+}
+
+async fn raising_retries_from_zero_wakes_a_waiting_request(store: Store) {
+    let server = Server::start(&store).await;
+    server.deploy("p.bpmn", &bpmn::one_task("p", "mail")).await;
+    server.start_instance("p", json!({})).await;
+    let held = server.fetch("first", "mail", 1, 600_000).await;
+    let id = held[0]["id"].as_str().expect("an id");
+    // No retries left: an incident, and the task cannot be fetched.
+    server
+        .post(
+            &format!("/external-task/{id}/failure"),
+            &json!({"workerId": "first", "errorMessage": "broken", "retries": 0}),
+        )
+        .await
+        .expect(204);
+    let poll = long_poll(&server, "second", "mail", LONG);
+    settle().await;
+    server
+        .put(
+            &format!("/external-task/{id}/retries"),
+            &json!({"retries": 3}),
+        )
+        .await
+        .expect(204);
+    let (tasks, waited) = poll.await.expect("the poll");
+    assert_eq!(support::ids(&tasks), [id]);
+    assert!(
+        waited < Duration::from_millis(LONG / 2),
+        "woken only after {waited:?}"
+    );
+}
+
+async fn a_task_created_by_a_timer_wakes_a_waiting_request(store: Store) {
+    let server = Server::start(&store).await;
+    server
+        .deploy("t.bpmn", &bpmn::timer_then_task("t", "PT1S", "after-timer"))
+        .await;
+    let poll = long_poll(&server, "w", "after-timer", LONG);
+    let instance = server.start_instance("t", json!({})).await;
+    let (tasks, waited) = poll.await.expect("the poll");
+    assert_eq!(tasks.len(), 1);
+    assert_eq!(tasks[0]["processInstanceId"], instance["id"]);
+    assert!(
+        waited < Duration::from_millis(LONG / 2),
+        "woken only after {waited:?}"
+    );
 }

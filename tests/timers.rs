@@ -14,6 +14,7 @@ on_both_stores!(
     a_task_completed_in_time_cancels_its_boundary_timer,
     a_timer_due_while_the_server_was_down_fires_after_a_restart,
 );
+on_postgres!(each_timer_fires_once_on_a_cluster_of_two_nodes);
 
 async fn activity_ids(server: &Server, instance: &str) -> Vec<(String, bool)> {
     let list = server
@@ -160,4 +161,41 @@ async fn a_timer_due_while_the_server_was_down_fires_after_a_restart(store: Stor
         })
         .await;
     assert_eq!(task["processInstanceId"], id.as_str());
+}
+
+async fn each_timer_fires_once_on_a_cluster_of_two_nodes(store: Store) {
+    let a = Server::start(&store).await;
+    let b = a.another_node("b").await;
+    let deployment = a
+        .deploy("t.bpmn", &bpmn::timer_then_task("t", "PT1S", "after-timer"))
+        .await;
+    let definition = deployment["deployedProcessDefinitions"]
+        .as_object()
+        .and_then(|m| m.keys().next().cloned())
+        .expect("a definition");
+    let count = 20;
+    for i in 0..count {
+        let node = if i % 2 == 0 { &a } else { &b };
+        node.start_instance("t", json!({})).await;
+    }
+    a.eventually("every timer fires", || async {
+        let n = a.count("/external-task/count?topicName=after-timer").await;
+        (n >= count).then_some(())
+    })
+    .await;
+    // Both job executors ran; no timer fired twice.
+    assert_eq!(a.count("/external-task/count").await, count);
+    assert_eq!(a.db.scalar_i64("SELECT COUNT(*) FROM job").await, 0);
+    let waits = a
+        .count(&format!(
+            "/history/activity-instance/count?processDefinitionId={definition}&activityId=wait"
+        ))
+        .await;
+    assert_eq!(waits, count);
+    let finished_waits = a
+        .count(&format!(
+            "/history/activity-instance/count?processDefinitionId={definition}&activityId=wait&finished=true"
+        ))
+        .await;
+    assert_eq!(finished_waits, count);
 }

@@ -2,8 +2,10 @@
 //! file, then `PROCOS_*` environment variables, then command-line flags (clap reads the
 //! last two).
 
+use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
+use std::str::FromStr;
 
 use anyhow::{bail, Context};
 use clap::{Args, ValueEnum};
@@ -48,6 +50,87 @@ pub struct ServeArgs {
     /// Database connections per node (PostgreSQL) [default: 16].
     #[arg(long, env = "PROCOS_DB_CONNECTIONS")]
     pub db_connections: Option<u32>,
+    /// Turns on HTTP basic authentication for these users: `user:password,user2:password2`
+    /// [default: off]. The value is never shown or logged.
+    #[arg(long, env = "PROCOS_AUTH_USERS", hide_env_values = true)]
+    pub auth_users: Option<Secret>,
+    /// Origins allowed by CORS, comma-separated, `*` for any [default: CORS off].
+    #[arg(long, env = "PROCOS_CORS_ORIGINS", value_delimiter = ',')]
+    pub cors_origins: Vec<String>,
+}
+
+/// Text that must never be shown: `Debug` writes `***`. clap keeps `--auth-users` as
+/// one, because clap's own error for a value it cannot parse repeats the value; procos
+/// parses it in [`Config::load`] with a message that does not.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Secret(pub String);
+
+impl FromStr for Secret {
+    type Err = std::convert::Infallible;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        Ok(Secret(text.to_owned()))
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("***")
+    }
+}
+
+/// A user of HTTP basic authentication (`[[users]]` in the configuration file).
+#[derive(Clone, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct User {
+    /// The user name.
+    pub name: String,
+    /// The password.
+    pub password: String,
+}
+
+// By hand, so that the password never reaches a log or an error message.
+impl fmt::Debug for User {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("User")
+            .field("name", &self.name)
+            .field("password", &"***")
+            .finish()
+    }
+}
+
+/// The users of `--auth-users`: `user:password` pairs separated by commas. A password
+/// may contain `:` (the first one separates the name) but not `,`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Users(pub Vec<User>);
+
+impl FromStr for Users {
+    type Err = String;
+
+    fn from_str(text: &str) -> Result<Self, Self::Err> {
+        let mut users = Vec::new();
+        for (i, entry) in text.split(',').map(str::trim).enumerate() {
+            if entry.is_empty() {
+                continue;
+            }
+            // The message names the entry by position only: it must not echo a password.
+            match entry.split_once(':') {
+                Some((name, password)) if !name.is_empty() && !password.is_empty() => {
+                    users.push(User {
+                        name: name.to_owned(),
+                        password: password.to_owned(),
+                    })
+                }
+                _ => {
+                    return Err(format!(
+                        "entry {} is not user:password (both parts are needed)",
+                        i + 1
+                    ))
+                }
+            }
+        }
+        Ok(Users(users))
+    }
 }
 
 /// The same settings as they appear in the configuration file.
@@ -61,6 +144,8 @@ struct FileConfig {
     log_format: Option<LogFormat>,
     max_body_bytes: Option<usize>,
     db_connections: Option<u32>,
+    users: Option<Vec<User>>,
+    cors_origins: Option<Vec<String>>,
 }
 
 /// The effective configuration.
@@ -80,6 +165,10 @@ pub struct Config {
     pub max_body_bytes: usize,
     /// Pool size.
     pub db_connections: u32,
+    /// Basic-authentication users; empty means authentication is off.
+    pub users: Vec<User>,
+    /// CORS origins; empty means CORS is off.
+    pub cors_origins: Vec<String>,
 }
 
 impl Config {
@@ -129,6 +218,21 @@ impl Config {
                 .or(file.max_body_bytes)
                 .unwrap_or(16 * 1024 * 1024),
             db_connections: args.db_connections.or(file.db_connections).unwrap_or(16),
+            users: match &args.auth_users {
+                Some(secret) => {
+                    secret
+                        .0
+                        .parse::<Users>()
+                        .map_err(|e| anyhow::anyhow!("--auth-users (PROCOS_AUTH_USERS): {e}"))?
+                        .0
+                }
+                None => file.users.unwrap_or_default(),
+            },
+            cors_origins: if args.cors_origins.is_empty() {
+                file.cors_origins.unwrap_or_default()
+            } else {
+                args.cors_origins.clone()
+            },
         })
     }
 }
@@ -169,5 +273,76 @@ mod tests {
             "postgres://app@db/procos"
         );
         assert_eq!(redact("sqlite://data/procos.db"), "sqlite://data/procos.db");
+    }
+
+    #[test]
+    fn auth_users_parse_without_echoing_passwords() {
+        let users: Users = "demo:demo, ops:a:b:c,".parse().unwrap();
+        assert_eq!(
+            users.0,
+            vec![
+                User {
+                    name: "demo".into(),
+                    password: "demo".into()
+                },
+                User {
+                    name: "ops".into(),
+                    password: "a:b:c".into()
+                },
+            ]
+        );
+        let e = "demo:secret,oops".parse::<Users>().unwrap_err();
+        assert_eq!(e, "entry 2 is not user:password (both parts are needed)");
+        assert!("demo:".parse::<Users>().is_err());
+        assert!(!format!("{users:?}").contains("a:b:c"));
+    }
+
+    #[test]
+    fn users_and_origins_come_from_the_file_unless_given() {
+        let file: FileConfig = toml::from_str(
+            "cors_origins = [\"http://a\"]\n[[users]]\nname = \"demo\"\npassword = \"pw\"\n",
+        )
+        .unwrap();
+        assert_eq!(
+            file.users,
+            Some(vec![User {
+                name: "demo".into(),
+                password: "pw".into()
+            }])
+        );
+        assert_eq!(file.cors_origins, Some(vec!["http://a".to_owned()]));
+        let dir = std::env::temp_dir().join(format!("procos-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("procos.toml");
+        std::fs::write(
+            &path,
+            "cors_origins = [\"http://a\"]\n[[users]]\nname = \"demo\"\npassword = \"pw\"\n",
+        )
+        .unwrap();
+        let mut args = ServeArgs {
+            bind: None,
+            database_url: None,
+            processes: None,
+            data_dir: None,
+            log_format: None,
+            config: Some(path),
+            max_body_bytes: None,
+            db_connections: None,
+            auth_users: None,
+            cors_origins: Vec::new(),
+        };
+        let config = Config::load(&args).unwrap();
+        assert_eq!(config.users.len(), 1);
+        assert_eq!(config.cors_origins, ["http://a"]);
+        args.auth_users = Some(Secret("x:y".into()));
+        args.cors_origins = vec!["*".into()];
+        let config = Config::load(&args).unwrap();
+        assert_eq!(config.users[0].name, "x");
+        assert_eq!(config.cors_origins, ["*"]);
+        args.auth_users = Some(Secret("x:topsecret,oops".into()));
+        let e = Config::load(&args).unwrap_err().to_string();
+        assert!(!e.contains("topsecret"), "{e}");
+        assert!(!format!("{args:?}").contains("topsecret"));
+        std::fs::remove_dir_all(&dir).ok();
     }
 }

@@ -65,11 +65,24 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         engine.shutdown_signal(),
     ));
 
-    tracing::info!(phase = "serve", "serving the REST API");
+    // Who may log in is worth a line; what their passwords are is not.
+    tracing::info!(
+        phase = "serve",
+        auth = if config.users.is_empty() { "off" } else { "basic" },
+        users = %config.users.iter().map(|u| u.name.as_str()).collect::<Vec<_>>().join(","),
+        cors = %config.cors_origins.join(","),
+        "serving the REST API"
+    );
     let app = procos_rest::app(
         engine.clone(),
         RestConfig {
             max_body_bytes: config.max_body_bytes,
+            users: config
+                .users
+                .iter()
+                .map(|u| (u.name.clone(), u.password.clone()))
+                .collect(),
+            cors_origins: config.cors_origins.clone(),
             ..RestConfig::default()
         },
     );

@@ -17,6 +17,7 @@ use support::{bpmn, Server, Store};
 on_both_stores!(
     eight_workers_lock_every_task_exactly_once,
     concurrent_deployments_of_one_file_make_one_version_and_of_changes_one_version_each,
+    parallel_branches_completed_at_the_same_moment_join_exactly_once,
 );
 on_postgres!(
     two_nodes_on_one_database_share_the_work_without_handing_out_a_task_twice,
@@ -414,4 +415,106 @@ async fn futures_join_all<F: std::future::Future>(futures: Vec<F>) -> Vec<F::Out
     })
     .await;
     out.into_iter().flatten().collect()
+}
+
+async fn parallel_branches_completed_at_the_same_moment_join_exactly_once(store: Store) {
+    let a = Server::start(&store).await;
+    // On PostgreSQL the two branches are completed through two different nodes.
+    let second = if store.is_postgres() {
+        Some(a.another_node("b").await)
+    } else {
+        None
+    };
+    let b = second.as_ref().unwrap_or(&a);
+    a.deploy("fork.bpmn", &bpmn::parallel_pair("fork")).await;
+    let count = 100;
+    let instances = start_many(&[&a], "fork", count, 4).await;
+    let left = a.fetch("left", "fork-a", count as u32, 600_000).await;
+    let right = a.fetch("right", "fork-b", count as u32, 600_000).await;
+    assert_eq!((left.len(), right.len()), (count, count));
+
+    // Both branches of each instance complete at the same moment.
+    let mut pairs = Vec::new();
+    for instance in &instances {
+        let of = |tasks: &[Value]| {
+            tasks
+                .iter()
+                .find(|t| t["processInstanceId"] == instance.as_str())
+                .and_then(|t| t["id"].as_str())
+                .expect("a task of the instance")
+                .to_owned()
+        };
+        let (l, r) = (of(&left), of(&right));
+        let (la, rb) = (
+            (
+                a.http.clone(),
+                a.url(&format!("/external-task/{l}/complete")),
+            ),
+            (
+                b.http.clone(),
+                b.url(&format!("/external-task/{r}/complete")),
+            ),
+        );
+        pairs.push(tokio::spawn(async move {
+            let (x, y) = tokio::join!(
+                la.0.post(la.1)
+                    .json(&json!({"workerId": "left",
+                    "variables": {"left": {"value": true}}}))
+                    .send(),
+                rb.0.post(rb.1)
+                    .json(&json!({"workerId": "right",
+                    "variables": {"right": {"value": true}}}))
+                    .send(),
+            );
+            let answer = |r: reqwest::Response| async move {
+                let status = r.status().as_u16();
+                (status, r.text().await.unwrap_or_default())
+            };
+            (
+                answer(x.expect("complete a")).await,
+                answer(y.expect("complete b")).await,
+            )
+        }));
+    }
+    for p in pairs {
+        let (x, y) = p.await.expect("a pair");
+        assert_eq!((x.0, y.0), (204, 204), "{x:?} {y:?}");
+    }
+
+    // Each instance joined once: one task c, with both branches' variables.
+    let joined = a.fetch("last", "fork-c", count as u32 + 10, 600_000).await;
+    assert_eq!(joined.len(), count, "{joined:?}");
+    let mut seen = HashSet::new();
+    for task in &joined {
+        assert!(seen.insert(task["processInstanceId"].clone()), "{task}");
+    }
+    for task in &joined {
+        let instance = task["processInstanceId"].as_str().expect("an instance");
+        let vars = a
+            .get(&format!("/process-instance/{instance}/variables"))
+            .await
+            .expect(200)
+            .json;
+        assert_eq!(vars["left"]["value"], true, "{instance}: {vars}");
+        assert_eq!(vars["right"]["value"], true, "{instance}: {vars}");
+        a.complete(task["id"].as_str().expect("an id"), "last", json!({}))
+            .await
+            .expect(204);
+    }
+    assert_eq!(a.count("/process-instance/count").await, 0);
+    assert_eq!(
+        a.count("/history/process-instance/count?processDefinitionKey=fork&completed=true")
+            .await,
+        count as i64
+    );
+    for activity in ["c", "end"] {
+        assert_eq!(
+            a.count(&format!(
+                "/history/activity-instance/count?activityId={activity}"
+            ))
+            .await,
+            count as i64,
+            "{activity}"
+        );
+    }
 }

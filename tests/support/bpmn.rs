@@ -91,3 +91,27 @@ pub fn task_with_boundary_timer(key: &str, topic: &str, duration: &str) -> Strin
         ),
     )
 }
+
+/// start → parallel fork → external tasks `a` (`{key}-a`) and `b` (`{key}-b`) → parallel
+/// join → external task `c` (`{key}-c`) → end.
+pub fn parallel_pair(key: &str) -> String {
+    definitions(
+        key,
+        &format!(
+            r#"    <bpmn:startEvent id="start" />
+    <bpmn:parallelGateway id="fork" />
+    <bpmn:serviceTask id="a" camunda:type="external" camunda:topic="{key}-a" />
+    <bpmn:serviceTask id="b" camunda:type="external" camunda:topic="{key}-b" />
+    <bpmn:parallelGateway id="join" />
+    <bpmn:serviceTask id="c" camunda:type="external" camunda:topic="{key}-c" />
+    <bpmn:endEvent id="end" />
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="fork" />
+    <bpmn:sequenceFlow id="f2" sourceRef="fork" targetRef="a" />
+    <bpmn:sequenceFlow id="f3" sourceRef="fork" targetRef="b" />
+    <bpmn:sequenceFlow id="f4" sourceRef="a" targetRef="join" />
+    <bpmn:sequenceFlow id="f5" sourceRef="b" targetRef="join" />
+    <bpmn:sequenceFlow id="f6" sourceRef="join" targetRef="c" />
+    <bpmn:sequenceFlow id="f7" sourceRef="c" targetRef="end" />"#
+        ),
+    )
+}

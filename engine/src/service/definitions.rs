@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::sync::{Arc, RwLock};
 
 use crate::bpmn::{self, ProcessGraph};
-use crate::store::{DefinitionRow, Query, Store};
+use crate::store::{DefinitionRow, Query, Store, Tx};
 
 use super::error::{ServiceError, ServiceResult};
 
@@ -34,9 +34,10 @@ impl Definitions {
         }
     }
 
-    /// The definition with `id`, compiled.
+    /// The definition with `id`, compiled. Outside commands only: see
+    /// [`Definitions::get_in`].
     pub async fn get(&self, id: &str) -> ServiceResult<Arc<Deployed>> {
-        if let Some(d) = self.cache.read().ok().and_then(|c| c.get(id).cloned()) {
+        if let Some(d) = self.cached(id) {
             return Ok(d);
         }
         let row = self
@@ -45,22 +46,39 @@ impl Definitions {
             .await?
             .into_iter()
             .next()
-            .ok_or_else(|| {
-                ServiceError::NotFound(format!(
-                    "no deployed process definition found with id '{id}'"
-                ))
-            })?;
+            .ok_or_else(|| not_deployed(id))?;
         let resource = self
             .store
             .resource(&row.deployment_id, &row.resource_name)
             .await?
-            .ok_or_else(|| {
-                ServiceError::Engine(format!(
-                    "the resource '{}' of process definition '{id}' is missing",
-                    row.resource_name
-                ))
-            })?;
-        let deployed = Arc::new(compile_definition(row, &resource.content)?);
+            .ok_or_else(|| resource_missing(&row))?;
+        self.compile_and_keep(row, &resource.content)
+    }
+
+    /// The definition with `id`, compiled, reading a cache miss through `tx`.
+    ///
+    /// Commands must use this one. A command holds its transaction's connection while it
+    /// runs; reading through the pool would need a second one, and when every connection
+    /// is held by a command waiting for one more (a cold cache under load, as on a node
+    /// that just started), the pool deadlocks until its acquire timeout.
+    pub async fn get_in(&self, tx: &mut dyn Tx, id: &str) -> ServiceResult<Arc<Deployed>> {
+        if let Some(d) = self.cached(id) {
+            return Ok(d);
+        }
+        let row = tx.definition(id).await?.ok_or_else(|| not_deployed(id))?;
+        let resource = tx
+            .definition_resource(&row)
+            .await?
+            .ok_or_else(|| resource_missing(&row))?;
+        self.compile_and_keep(row, &resource.content)
+    }
+
+    fn cached(&self, id: &str) -> Option<Arc<Deployed>> {
+        self.cache.read().ok().and_then(|c| c.get(id).cloned())
+    }
+
+    fn compile_and_keep(&self, row: DefinitionRow, content: &[u8]) -> ServiceResult<Arc<Deployed>> {
+        let deployed = Arc::new(compile_definition(row, content)?);
         self.insert(deployed.clone());
         Ok(deployed)
     }
@@ -78,6 +96,19 @@ impl Definitions {
             cache.retain(|_, d| d.row.deployment_id != deployment_id);
         }
     }
+}
+
+fn not_deployed(id: &str) -> ServiceError {
+    ServiceError::NotFound(format!(
+        "no deployed process definition found with id '{id}'"
+    ))
+}
+
+fn resource_missing(row: &DefinitionRow) -> ServiceError {
+    ServiceError::Engine(format!(
+        "the resource '{}' of process definition '{}' is missing",
+        row.resource_name, row.id
+    ))
 }
 
 /// Compiles the process `row.key` out of the resource it was deployed with.

@@ -200,7 +200,7 @@ impl Engine {
             let retries = (current.retries - 1).max(0);
             let now = work.now();
             // camunda:failedJobRetryTimeCycle decides how long to wait before a retry.
-            let cycle = match self.definitions.get(&job.definition_id).await {
+            let cycle = match work.definition(&job.definition_id).await {
                 Ok(d) => d
                     .graph
                     .node_by_id(&job.activity_id)

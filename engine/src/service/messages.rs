@@ -282,5 +282,5 @@ async fn work_definition(
     work: &mut Work<'_>,
     definition_id: &str,
 ) -> ServiceResult<std::sync::Arc<super::definitions::Deployed>> {
-    work.engine().definitions.get(definition_id).await
+    work.definition(definition_id).await
 }

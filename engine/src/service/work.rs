@@ -108,7 +108,7 @@ impl<'e> Work<'e> {
                 "Process instance with id {instance_id} does not exist"
             ))
         })?;
-        let deployed = self.engine.definitions.get(&row.definition_id).await?;
+        let deployed = self.definition(&row.definition_id).await?;
         let state: Instance = serde_json::from_str(&row.state).map_err(|e| {
             ServiceError::Engine(format!(
                 "the stored state of process instance {instance_id} cannot be read: {e}"
@@ -123,6 +123,12 @@ impl<'e> Work<'e> {
             },
         );
         Ok(())
+    }
+
+    /// A definition, compiled; a cache miss is read through this transaction (see
+    /// [`Definitions::get_in`](super::Definitions::get_in)).
+    pub async fn definition(&mut self, id: &str) -> ServiceResult<Arc<Deployed>> {
+        self.engine.definitions.get_in(self.tx.as_mut(), id).await
     }
 
     /// The state of a loaded instance.
@@ -507,7 +513,7 @@ impl<'e> Work<'e> {
                     .await?;
                 }
                 None => {
-                    let deployed = self.engine.definitions.get(&sub.definition_id).await?;
+                    let deployed = self.definition(&sub.definition_id).await?;
                     let Some(at) = deployed.graph.node_by_id(&sub.activity_id) else {
                         continue;
                     };

@@ -328,6 +328,20 @@ impl<'g, 'a> ProcessBuilder<'g, 'a> {
                 .bpmn_child("documentation")
                 .map(|d| d.trimmed_text().to_owned()),
             reach: Reachability::compute(&nodes, &flows),
+            has_conditional_events: nodes.iter().any(|n| {
+                matches!(
+                    &n.kind,
+                    NodeKind::StartEvent {
+                        trigger: EventTrigger::Conditional { .. },
+                        ..
+                    } | NodeKind::IntermediateCatch {
+                        trigger: EventTrigger::Conditional { .. }
+                    } | NodeKind::Boundary {
+                        trigger: EventTrigger::Conditional { .. },
+                        ..
+                    }
+                )
+            }),
             nodes,
             flows,
             scope,

@@ -55,6 +55,9 @@ pub struct ProcessGraph {
     pub scope: Scope,
     /// For each node, the nodes it can reach through sequence flows in its own scope.
     pub reach: Reachability,
+    /// True when some event waits for a condition: only then do variable changes need
+    /// re-evaluating.
+    pub has_conditional_events: bool,
 }
 
 impl ProcessGraph {
@@ -100,6 +103,19 @@ impl ProcessGraph {
                 } => name.literal_text().map(|n| (idx, n)),
                 _ => None,
             })
+    }
+
+    /// The conditional start events of the process level.
+    pub fn conditional_starts(&self) -> impl Iterator<Item = NodeIdx> + '_ {
+        self.scope.starts.iter().copied().filter(|&idx| {
+            matches!(
+                self.node(idx).kind,
+                NodeKind::StartEvent {
+                    trigger: EventTrigger::Conditional { .. },
+                    ..
+                }
+            )
+        })
     }
 
     /// The signal start events of the process level, with their signal names.

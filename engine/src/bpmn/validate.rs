@@ -195,7 +195,6 @@ fn trigger_word(trigger: &EventTrigger) -> &'static str {
 /// Triggers whose runtime behaviour this version does not implement yet.
 fn check_trigger(node: &Node, trigger: &EventTrigger, problems: &mut Problems) {
     let feature = match trigger {
-        EventTrigger::Conditional { .. } => "conditional events",
         EventTrigger::Compensation => "compensation events",
         EventTrigger::Cancel => "cancel events",
         _ => return,

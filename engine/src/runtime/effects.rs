@@ -146,6 +146,8 @@ pub enum EventKind {
     Message,
     /// A signal subscription.
     Signal,
+    /// A conditional event subscription.
+    Conditional,
 }
 
 /// An external task to create.
@@ -243,4 +245,6 @@ pub struct VariableChange {
     pub name: String,
     /// True when removed (explicitly, or because its scope ended).
     pub removed: bool,
+    /// True when the variable did not exist in that scope before.
+    pub created: bool,
 }

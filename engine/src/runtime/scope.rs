@@ -58,12 +58,14 @@ pub fn set_local(
     changes: &mut Vec<VariableChange>,
 ) {
     if let Some(t) = inst.token_mut(token) {
+        let created = !t.vars.contains(name);
         t.vars.set_with(name, value, transient);
         if !transient {
             changes.push(VariableChange {
                 scope: token,
                 name: name.to_owned(),
                 removed: false,
+                created,
             });
         }
     }
@@ -81,6 +83,7 @@ pub fn remove(inst: &mut Instance, from: Id, name: &str, changes: &mut Vec<Varia
                 scope: id,
                 name: name.to_owned(),
                 removed: true,
+                created: false,
             });
             return;
         }

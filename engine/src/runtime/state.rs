@@ -131,6 +131,8 @@ pub enum SubscriptionKind {
         /// After the node rather than before it.
         after: bool,
     },
+    /// A condition on variables, re-evaluated when they change.
+    Conditional,
     /// A timer job.
     Timer {
         /// When it fires.

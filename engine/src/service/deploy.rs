@@ -250,6 +250,11 @@ impl Engine {
                 .subscriptions
                 .push(start_subscription(d, node, "signal", name, now));
         }
+        for node in d.graph.conditional_starts() {
+            write
+                .subscriptions
+                .push(start_subscription(d, node, "conditional", "", now));
+        }
         for (node, timer) in d.graph.timer_starts() {
             let node_id = d.graph.node(node).id.to_string();
             let Some(text) = timer.text.literal_text() else {

@@ -180,6 +180,7 @@ pub fn outcome_rows(cx: &WriteContext<'_>, outcome: &Outcome, w: &mut InstanceWr
                 event_type: match kind {
                     EventKind::Message => "message",
                     EventKind::Signal => "signal",
+                    EventKind::Conditional => "conditional",
                 }
                 .to_owned(),
                 event_name: name.clone(),
@@ -361,6 +362,7 @@ pub fn outcome_rows(cx: &WriteContext<'_>, outcome: &Outcome, w: &mut InstanceWr
         }
     }
     w.variables.reverse();
+    net_out(w);
     if w.history_context.is_none() {
         w.history_context = Some(HistoryContext {
             definition_id: def.id.clone(),
@@ -370,6 +372,30 @@ pub fn outcome_rows(cx: &WriteContext<'_>, outcome: &Outcome, w: &mut InstanceWr
         });
     }
     follow
+}
+
+/// Drops rows created and removed within the same write: deletes run before inserts,
+/// so such a row would otherwise outlive the thing it belongs to.
+fn net_out(w: &mut InstanceWrite) {
+    if !w.removed_subscriptions.is_empty() {
+        let gone: std::collections::HashSet<&str> =
+            w.removed_subscriptions.iter().map(String::as_str).collect();
+        w.subscriptions.retain(|s| !gone.contains(s.id.as_str()));
+        w.jobs.retain(|j| !gone.contains(j.id.as_str()));
+    }
+    if !w.removed_external_tasks.is_empty() {
+        let gone: std::collections::HashSet<&str> = w
+            .removed_external_tasks
+            .iter()
+            .map(String::as_str)
+            .collect();
+        w.external_tasks.retain(|t| !gone.contains(t.id.as_str()));
+    }
+    if !w.removed_user_tasks.is_empty() {
+        let gone: std::collections::HashSet<&str> =
+            w.removed_user_tasks.iter().map(String::as_str).collect();
+        w.user_tasks.retain(|(t, _)| !gone.contains(t.id.as_str()));
+    }
 }
 
 /// Camunda's name for how an instance ended.

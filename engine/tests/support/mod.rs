@@ -406,10 +406,10 @@ impl Harness {
             .subs
             .values()
             .map(|s| {
-                let kind = if s.kind == EventKind::Message {
-                    "message"
-                } else {
-                    "signal"
+                let kind = match s.kind {
+                    EventKind::Message => "message",
+                    EventKind::Signal => "signal",
+                    EventKind::Conditional => "conditional",
                 };
                 format!("{kind}:{}@{}", s.name, s.node)
             })

@@ -396,6 +396,13 @@ impl Machine<'_, '_> {
                 kind: EventKind::Signal,
                 name: name.clone(),
             },
+            SubscriptionKind::Conditional => Effect::SubscriptionOpened {
+                id: sub.id,
+                token: owner,
+                node: sub.node,
+                kind: EventKind::Conditional,
+                name: String::new(),
+            },
             SubscriptionKind::Async { after } => Effect::ContinuationScheduled {
                 job: sub.id,
                 token: owner,
@@ -423,53 +430,75 @@ impl Machine<'_, '_> {
         let g = self.g;
         let fresh = std::mem::take(&mut self.fresh);
         for id in fresh {
-            let Some(t) = self.inst.token(id) else {
-                continue;
-            };
-            let wait = t.wait;
-            let node = t.node;
-            let (body, inner) = (t.body, self.inst.is_inner(t));
-            let mut targets: Vec<NodeIdx> = Vec::new();
-            match node {
-                None => {
-                    targets.extend(event_subprocess_starts(g, &g.scope));
-                }
-                Some(n) => {
-                    let gn = g.node(n);
-                    match (&gn.kind, wait) {
-                        (NodeKind::SubProcess(sub), Wait::Scope) if !body => {
-                            targets.extend(event_subprocess_starts(g, &sub.scope));
-                        }
-                        (NodeKind::Gateway(GatewayKind::EventBased), Wait::Event) => {
-                            targets.extend(gn.outgoing.iter().map(|f| g.flow(*f).target));
-                        }
-                        (
-                            NodeKind::IntermediateCatch { .. }
-                            | NodeKind::Task(TaskKind::Receive { .. }),
-                            Wait::Event,
-                        ) => targets.push(n),
-                        _ => {}
-                    }
-                    if !inner
-                        && matches!(
-                            wait,
-                            Wait::Scope
-                                | Wait::ExternalTask(_)
-                                | Wait::UserTask(_)
-                                | Wait::Event
-                                | Wait::Signal
-                                | Wait::Called(_)
-                        )
-                    {
-                        targets.extend(gn.boundary_events.iter().copied());
-                    }
-                }
-            }
+            let conditionals_open = self.cond_opened.contains(&id);
+            let targets = self.subscription_targets(id, false);
+            let mut interrupted = false;
             for target in targets {
-                self.open_subscription(id, target)?;
+                if self.inst.token(id).is_none() {
+                    break;
+                }
+                let is_start = matches!(g.node(target).kind, NodeKind::StartEvent { .. });
+                if interrupted && is_start {
+                    // An interrupting event subprocess already took over this scope.
+                    continue;
+                }
+                if is_conditional(g.node(target)) {
+                    if !conditionals_open {
+                        interrupted |= self.open_conditional(id, target)? && is_start;
+                    }
+                } else {
+                    self.open_subscription(id, target)?;
+                }
             }
         }
+        self.cond_opened.clear();
         Ok(())
+    }
+
+    /// The catching nodes a token subscribes to in its current state: its own catch
+    /// event, the events after its event-based gateway, the starts of its scope's event
+    /// subprocesses and its boundary events. `running` also counts an activity that is
+    /// running within this command (for conditional events, which must see variable
+    /// changes the activity makes itself).
+    pub(super) fn subscription_targets(&self, id: Id, running: bool) -> Vec<NodeIdx> {
+        let g = self.g;
+        let Some(t) = self.inst.token(id) else {
+            return Vec::new();
+        };
+        let wait = t.wait;
+        let (body, inner) = (t.body, self.inst.is_inner(t));
+        let mut targets: Vec<NodeIdx> = Vec::new();
+        let Some(n) = t.node else {
+            targets.extend(event_subprocess_starts(g, &g.scope));
+            return targets;
+        };
+        let gn = g.node(n);
+        match (&gn.kind, wait) {
+            (NodeKind::SubProcess(sub), Wait::Scope) if !body => {
+                targets.extend(event_subprocess_starts(g, &sub.scope));
+            }
+            (NodeKind::Gateway(GatewayKind::EventBased), Wait::Event) => {
+                targets.extend(gn.outgoing.iter().map(|f| g.flow(*f).target));
+            }
+            (
+                NodeKind::IntermediateCatch { .. } | NodeKind::Task(TaskKind::Receive { .. }),
+                Wait::Event,
+            ) => targets.push(n),
+            _ => {}
+        }
+        let waiting = matches!(
+            wait,
+            Wait::Scope
+                | Wait::ExternalTask(_)
+                | Wait::UserTask(_)
+                | Wait::Event
+                | Wait::Signal
+                | Wait::Called(_)
+        );
+        if !inner && (waiting || (running && wait == Wait::Active)) {
+            targets.extend(gn.boundary_events.iter().copied());
+        }
+        targets
     }
 
     pub(super) fn open_subscription(
@@ -690,4 +719,20 @@ pub(in crate::runtime) fn catches_error(
         _ => false,
     };
     find_handler_in(g, inst, token, &matches).is_some()
+}
+
+/// True for a catching event with a condition.
+pub(super) fn is_conditional(node: &Node) -> bool {
+    matches!(
+        node.kind,
+        NodeKind::StartEvent {
+            trigger: EventTrigger::Conditional { .. },
+            ..
+        } | NodeKind::IntermediateCatch {
+            trigger: EventTrigger::Conditional { .. }
+        } | NodeKind::Boundary {
+            trigger: EventTrigger::Conditional { .. },
+            ..
+        }
+    )
 }

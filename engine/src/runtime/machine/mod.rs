@@ -6,6 +6,7 @@
 //! to its wait state before the second one starts.
 
 mod call;
+mod conditions;
 mod eval;
 mod events;
 mod gateways;
@@ -60,6 +61,10 @@ struct Machine<'a, 'e> {
     agenda: Vec<Op>,
     fresh: Vec<Id>,
     steps: usize,
+    /// How many entries of `out.variables` conditional events have already seen.
+    cond_mark: usize,
+    /// Fresh tokens whose conditional subscriptions are already open.
+    cond_opened: Vec<Id>,
 }
 
 /// Where a caught error or escalation continues.
@@ -110,6 +115,7 @@ pub(super) fn start(
             scope: id,
             name: v.name.clone(),
             removed: false,
+            created: true,
         });
     }
     let mut inst = Instance {
@@ -165,6 +171,8 @@ impl<'a, 'e> Machine<'a, 'e> {
             agenda: Vec::new(),
             fresh: Vec::new(),
             steps: 0,
+            cond_mark: 0,
+            cond_opened: Vec::new(),
         }
     }
 
@@ -313,11 +321,15 @@ impl<'a, 'e> Machine<'a, 'e> {
     fn finish(mut self) -> Result<Outcome, RuntimeError> {
         loop {
             self.run()?;
-            if !self.fire_ready_inclusive_joins()? {
+            if self.fire_ready_inclusive_joins()? {
+                continue;
+            }
+            self.open_subscriptions()?;
+            self.check_conditions()?;
+            if self.agenda.is_empty() {
                 break;
             }
         }
-        self.open_subscriptions()?;
         for token in &mut self.inst.tokens {
             token.vars.clear_transient();
         }
@@ -347,6 +359,11 @@ impl<'a, 'e> Machine<'a, 'e> {
                         self.enter_inner(node, body, index)?;
                     }
                 }
+            }
+            // Camunda evaluates conditional events as soon as the step that changed a
+            // variable is done, before the token moves on.
+            if self.cond_mark < self.out.variables.len() {
+                self.check_conditions()?;
             }
         }
         Ok(())
@@ -451,6 +468,7 @@ impl<'a, 'e> Machine<'a, 'e> {
                 scope: id,
                 name: v.name.clone(),
                 removed: true,
+                created: false,
             });
         }
     }

@@ -148,6 +148,7 @@ macro_rules! transact {
 }
 
 pub mod clock;
+pub mod conditions;
 pub mod definitions;
 pub mod deploy;
 pub mod error;

@@ -101,7 +101,9 @@ async fn executions(state: &AppState, p: &Params) -> Result<Vec<Execution>, Rest
                 token.subs.iter().any(|s| match &s.kind {
                     SubscriptionKind::Message(n) => message && n == want,
                     SubscriptionKind::Signal(n) => !message && n == want,
-                    SubscriptionKind::Timer { .. } | SubscriptionKind::Async { .. } => false,
+                    SubscriptionKind::Timer { .. }
+                    | SubscriptionKind::Async { .. }
+                    | SubscriptionKind::Conditional => false,
                 })
             };
             if message.is_some_and(|m| !subscribed(m, true))

@@ -1,6 +1,7 @@
 //! The routes, one module per Camunda resource.
 
 pub mod activity_instances;
+pub mod condition;
 pub mod deployment;
 pub mod engine;
 pub mod event_subscription;
@@ -37,6 +38,7 @@ pub fn router() -> Router<AppState> {
         .merge(task::router())
         .merge(message::router())
         .merge(signal::router())
+        .merge(condition::router())
         .merge(execution::router())
         .merge(job::router())
         .merge(incident::router())

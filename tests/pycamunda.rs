@@ -20,6 +20,7 @@ async fn pycamunda_deploys_starts_and_works_tasks(store: Store) {
             "client_order.bpmn",
             "client_bpmn_error.bpmn",
             "client_retries.bpmn",
+            "client_message_start.bpmn",
         ],
     )
     .await;
@@ -33,6 +34,7 @@ async fn pycamunda_deploys_starts_and_works_tasks(store: Store) {
             "ok: instance and variables read",
             "ok: user task listed, claimed and completed",
             "ok: message correlated",
+            "ok: message started an instance",
             "ok: fetched and lock extended",
             "ok: unlocked, refetched and completed",
             "ok: BPMN error caught",

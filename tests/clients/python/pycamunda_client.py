@@ -189,6 +189,19 @@ def correlate(instance):
     assert result.execution.process_instance_id == instance.id_, result
     ok("message correlated", result.result_type.value)
 
+    # A message start event: the result carries the new process instance.
+    start = pycamunda.message.CorrelateSingle(
+        URL, message_name="OrderPlaced", business_key="pyc-placed", result_enabled=True
+    )
+    start.add_process_variable("item", "book", "String")
+    (started,) = start()
+    assert started.result_type == pycamunda.message.ResultType.process_definition, started
+    placed = started.process_instance
+    assert placed.business_key == "pyc-placed" and placed.links is not None, placed
+    (check,) = pycamunda.task.GetList(URL, process_instance_id=placed.id_)()
+    assert check.task_definition_key == "checkOrder", check
+    ok("message started an instance", started.result_type.value)
+
 
 def external_tasks(instance):
     fetch = pycamunda.externaltask.FetchAndLock(URL, worker_id="pyc", max_tasks=5, async_response_timeout=5000)

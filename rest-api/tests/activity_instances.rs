@@ -34,7 +34,7 @@ fn check_keys(node: &Json) {
     for key in KEYS {
         assert!(node.get(key).is_some(), "{key} missing in {node}");
     }
-    assert_eq!(node["childTransitionInstances"], json!([]));
+    assert!(node["childTransitionInstances"].is_array());
     for c in node["childActivityInstances"].as_array().unwrap() {
         check_keys(c);
     }
@@ -54,6 +54,7 @@ async fn the_tree_nests_subprocesses_and_shows_incidents() {
         .expect(200)
         .json();
     check_keys(&tree);
+    assert_eq!(tree["childTransitionInstances"], json!([]));
     assert_eq!(tree["id"], instance.as_str());
     assert_eq!(tree["activityId"], definition.as_str());
     assert_eq!(tree["activityType"], "processDefinition");
@@ -101,4 +102,56 @@ async fn the_tree_nests_subprocesses_and_shows_incidents() {
         .await
         .error(404, "InvalidRequestException");
     assert_eq!(e["message"], "Process instance with id nope does not exist");
+}
+
+#[tokio::test]
+async fn continuations_are_transition_instances_and_multi_instance_has_a_body() {
+    let api = Api::new().await;
+    let definition = api.deploy(support::ASYNC_AND_MULTI).await;
+    let instance = api.start(&definition, json!({})).await;
+    let tree = api
+        .get(&format!("/process-instance/{instance}/activity-instances"))
+        .await
+        .expect(200)
+        .json();
+    check_keys(&tree);
+
+    let transitions = tree["childTransitionInstances"].as_array().unwrap();
+    assert_eq!(transitions.len(), 1, "{tree}");
+    let t = &transitions[0];
+    assert_eq!(t["activityId"], "asyncWork");
+    assert_eq!(t["activityType"], "serviceTask");
+    assert_eq!(t["activityName"], "Later");
+    assert_eq!(t["id"], t["executionId"]);
+    assert_eq!(t["parentActivityInstanceId"], instance.as_str());
+    assert_eq!(t["incidents"], json!([]));
+
+    let body = child(&tree, "mi#multiInstanceBody");
+    assert_eq!(body["activityType"], "multiInstanceBody");
+    assert!(body["id"]
+        .as_str()
+        .unwrap()
+        .starts_with("mi#multiInstanceBody:"));
+    let inner = body["childActivityInstances"].as_array().unwrap();
+    assert_eq!(inner.len(), 2);
+    for i in inner {
+        assert_eq!(i["activityId"], "mi");
+        assert_eq!(i["activityType"], "userTask");
+        assert_eq!(i["parentActivityInstanceId"], body["id"]);
+    }
+
+    // Once the continuation ran, the task is an activity instance.
+    let job = api.get("/job?messages=true").await.json()[0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    api.post(&format!("/job/{job}/execute"), json!({}))
+        .await
+        .expect(204);
+    let tree = api
+        .get(&format!("/process-instance/{instance}/activity-instances"))
+        .await
+        .json();
+    assert_eq!(tree["childTransitionInstances"], json!([]));
+    assert_eq!(child(&tree, "asyncWork")["activityType"], "serviceTask");
 }

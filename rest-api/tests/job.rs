@@ -326,3 +326,24 @@ async fn the_named_engine_prefix_serves_jobs_too() {
         .expect(200);
     assert_eq!(reply.json()["count"], 1);
 }
+
+#[tokio::test]
+async fn continuations_are_message_jobs() {
+    let api = Api::new().await;
+    let definition = api.deploy(support::ASYNC_AND_MULTI).await;
+    api.start(&definition, json!({})).await;
+    assert_eq!(
+        api.get("/job/count?messages=true").await.expect(200).json()["count"],
+        1
+    );
+    assert_eq!(
+        api.get("/job/count?timers=true").await.expect(200).json()["count"],
+        0
+    );
+    assert_eq!(
+        api.get("/job/count?activityId=asyncWork&executable=true")
+            .await
+            .json()["count"],
+        1
+    );
+}

@@ -278,6 +278,32 @@ async fn documented_get_responses_match_their_schemas() {
         }
     }
     assert!(checked > 40, "only {checked} GET routes checked");
+
+    // A tree with a transition instance and a multi-instance body, and the statistics
+    // and jobs of that process.
+    let other = api.deploy(support::ASYNC_AND_MULTI).await;
+    let instance = api.start(&other, json!({})).await;
+    for (path, uri) in [
+        (
+            "/process-instance/{id}/activity-instances",
+            format!("/process-instance/{instance}/activity-instances"),
+        ),
+        (
+            "/process-definition/{id}/statistics",
+            format!("/process-definition/{other}/statistics?failedJobs=true&incidents=true"),
+        ),
+        ("/job", "/job?messages=true".to_owned()),
+    ] {
+        let reply = api.get(&uri).await.expect(200);
+        check(
+            &doc,
+            "get",
+            path,
+            200,
+            Some("application/json"),
+            &reply.bytes,
+        );
+    }
 }
 
 #[tokio::test]

@@ -146,3 +146,17 @@ async fn definition_statistics_list_every_definition() {
         .await
         .error(400, "InvalidRequestException");
 }
+
+#[tokio::test]
+async fn a_multi_instance_body_counts_apart_from_its_instances() {
+    let api = Api::new().await;
+    let definition = api.deploy(support::ASYNC_AND_MULTI).await;
+    api.start(&definition, json!({})).await;
+    let stats = api
+        .get(&format!("/process-definition/{definition}/statistics"))
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(by_id(&stats, "mi#multiInstanceBody")["instances"], 1);
+    assert_eq!(by_id(&stats, "mi")["instances"], 2);
+}

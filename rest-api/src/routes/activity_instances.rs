@@ -3,9 +3,11 @@
 //!
 //! Every token is an activity instance (and its own execution): the root is the process
 //! instance (`activityId` = the definition id, `activityType` `processDefinition`),
-//! subprocess tokens hold their children, and leaves are the tasks, catch events and
-//! joins that wait. procos has no asynchronous continuations, so there are never
-//! transition instances.
+//! subprocess tokens hold their children, a multi-instance body
+//! (`<activityId>#multiInstanceBody`) holds the inner instances, and leaves are the
+//! tasks, catch events and joins that wait. A token waiting for its asynchronous
+//! continuation (`camunda:asyncBefore`/`asyncAfter`) is not in an activity but between
+//! two: Camunda shows it as a transition instance, whose id is its execution id.
 
 use std::collections::HashMap;
 
@@ -16,8 +18,8 @@ use axum::routing::get;
 use axum::Router;
 use procos_engine::bpmn::ProcessGraph;
 use procos_engine::ids::Id;
-use procos_engine::runtime::Instance;
-use procos_engine::service::write::activity_instance_id;
+use procos_engine::runtime::{Instance, Token, Wait};
+use procos_engine::service::write::{activity_instance_id, body_instance_id};
 use procos_engine::service::ServiceError;
 use procos_engine::store::{IncidentRow, InstanceRow, Query};
 use serde_json::{json, Value as Json};
@@ -59,34 +61,54 @@ impl Tree<'_> {
         (ids, pairs)
     }
 
-    /// The node of token `token` (None for the root), with its children.
+    /// The activity instance of token `token` (the root when it is the instance), with
+    /// its children.
     fn node(&self, token: Id, parent_activity_instance: Option<&str>) -> Json {
         let token_row = self.state.token(token);
         let node = token_row.and_then(|t| t.node);
+        let body = token_row.is_some_and(|t| t.body);
         let execution = if token == self.state.id {
             self.row.id.clone()
         } else {
             token.to_string()
         };
-        let id = match node {
-            Some(_) => activity_instance_id(self.graph, node, token),
-            None => self.row.id.clone(),
-        };
-        let (activity_id, activity_type, name) = match node {
+        let (id, activity_id, activity_type, name) = match node {
+            Some(n) if body => {
+                let graph_node = self.graph.node(n);
+                (
+                    body_instance_id(self.graph, n, token),
+                    format!("{}#multiInstanceBody", graph_node.id),
+                    "multiInstanceBody",
+                    graph_node.name.as_deref(),
+                )
+            }
             Some(n) => {
-                let n = self.graph.node(n);
-                (n.id.to_string(), n.activity_type, n.name.as_deref())
+                let graph_node = self.graph.node(n);
+                (
+                    activity_instance_id(self.graph, node, token),
+                    graph_node.id.to_string(),
+                    graph_node.activity_type,
+                    graph_node.name.as_deref(),
+                )
             }
             None => (
+                self.row.id.clone(),
                 self.row.definition_id.clone(),
                 "processDefinition",
                 self.definition_name,
             ),
         };
-        let children: Vec<Json> = self
+        let (transitions, activities): (Vec<&Token>, Vec<&Token>) = self
             .state
             .children(token)
+            .partition(|child| matches!(child.wait, Wait::AsyncBefore | Wait::AsyncAfter));
+        let children: Vec<Json> = activities
+            .into_iter()
             .map(|child| self.node(child.id, Some(&id)))
+            .collect();
+        let transitions: Vec<Json> = transitions
+            .into_iter()
+            .map(|child| self.transition(child, &id))
             .collect();
         let (incident_ids, incidents) = self.incidents_of(&execution);
         json!({
@@ -97,10 +119,30 @@ impl Tree<'_> {
             "processInstanceId": self.row.id,
             "processDefinitionId": self.row.definition_id,
             "childActivityInstances": children,
-            "childTransitionInstances": [],
+            "childTransitionInstances": transitions,
             "executionIds": [execution],
             "activityName": name,
             "name": name,
+            "incidentIds": incident_ids,
+            "incidents": incidents,
+        })
+    }
+
+    /// The transition instance of a token waiting for its asynchronous continuation:
+    /// the activity it enters (asyncBefore) or leaves (asyncAfter).
+    fn transition(&self, token: &Token, parent_activity_instance: &str) -> Json {
+        let execution = token.id.to_string();
+        let node = token.node.map(|n| self.graph.node(n));
+        let (incident_ids, incidents) = self.incidents_of(&execution);
+        json!({
+            "id": execution,
+            "parentActivityInstanceId": parent_activity_instance,
+            "activityId": node.map(|n| n.id.to_string()),
+            "activityName": node.and_then(|n| n.name.as_deref()),
+            "activityType": node.map(|n| n.activity_type),
+            "processInstanceId": self.row.id,
+            "processDefinitionId": self.row.definition_id,
+            "executionId": execution,
             "incidentIds": incident_ids,
             "incidents": incidents,
         })

@@ -1,9 +1,10 @@
 //! Jobs: list and count with Camunda's filters, read one, set retries, execute now, move
 //! the due date.
 //!
-//! procos's jobs are timers (of running instances, and of timer start events); it has
-//! no message jobs (asynchronous continuations), so `messages=true` matches nothing and
-//! `timers=true` matches every job. Status codes follow Camunda 7.23's
+//! procos's jobs are timers (`timer` in running instances, `timer-start` for timer start
+//! events) and asynchronous continuations (`async-before`, `async-after`), which are
+//! what Camunda calls message jobs: `timers=true` and `messages=true` select them by
+//! type. Status codes follow Camunda 7.23's
 //! `JobResourceImpl`, not its OpenAPI document (COMPAT §2.2): an unknown job is a 500
 //! for retries and due date, a 404 for execute.
 
@@ -45,6 +46,21 @@ pub const SORT: &[(&str, &str)] = &[
     ("jobPriority", "priority"),
     ("tenantId", "tenant_id"),
 ];
+
+/// The job types Camunda's `timers` filter selects.
+const TIMER_TYPES: &[&str] = &["timer", "timer-start"];
+/// The job types Camunda's `messages` filter selects: asynchronous continuations.
+const MESSAGE_TYPES: &[&str] = &["async-before", "async-after"];
+
+fn of_types(types: &[&str]) -> Filter {
+    Filter::In(
+        "job_type",
+        types
+            .iter()
+            .map(|t| SqlValue::Text((*t).to_owned()))
+            .collect(),
+    )
+}
 
 fn text_list(values: Vec<String>) -> Vec<SqlValue> {
     values.into_iter().map(SqlValue::Text).collect()
@@ -129,8 +145,11 @@ pub fn query(p: &Params, now: i64) -> Result<Query, RestError> {
             "Parameter timers cannot be used together with parameter messages.",
         ));
     }
+    if timers {
+        q = q.filter(of_types(TIMER_TYPES));
+    }
     if messages {
-        q = q.filter(Filter::Nothing);
+        q = q.filter(of_types(MESSAGE_TYPES));
     }
     if p.flag("withRetriesLeft")? {
         q = q.filter(Filter::Cmp("retries", Op::Gt, SqlValue::Int(0)));
@@ -389,11 +408,11 @@ mod tests {
     }
 
     #[test]
-    fn messages_match_nothing_and_exclude_timers() {
+    fn timers_and_messages_select_job_types_but_not_together() {
         let q = query(&params(&[("messages", "true")]), 0).unwrap();
-        assert_eq!(q.filters, vec![Filter::Nothing]);
+        assert_eq!(q.filters, vec![of_types(MESSAGE_TYPES)]);
         let q = query(&params(&[("timers", "true")]), 0).unwrap();
-        assert!(q.filters.is_empty());
+        assert_eq!(q.filters, vec![of_types(TIMER_TYPES)]);
         let e = query(&params(&[("timers", "true"), ("messages", "true")]), 0).unwrap_err();
         assert_eq!(e.status, StatusCode::BAD_REQUEST);
     }

@@ -524,12 +524,30 @@ fn schemas() -> Map<String, Json> {
             ("processInstanceId", s()),
             ("processDefinitionId", s()),
             ("childActivityInstances", arr(r("ActivityInstanceDto"))),
-            ("childTransitionInstances", arr(json!({"type": "object"}))),
+            ("childTransitionInstances", arr(r("TransitionInstanceDto"))),
             ("executionIds", arr(s())),
             ("activityName", ns()),
             ("name", ns()),
             ("incidentIds", arr(s())),
             ("incidents", arr(incident_pair)),
+        ]),
+    );
+    add(
+        "TransitionInstanceDto",
+        obj(vec![
+            ("id", s()),
+            ("parentActivityInstanceId", s()),
+            ("activityId", s()),
+            ("activityName", ns()),
+            ("activityType", s()),
+            ("processInstanceId", s()),
+            ("processDefinitionId", s()),
+            ("executionId", s()),
+            ("incidentIds", arr(s())),
+            (
+                "incidents",
+                arr(obj(vec![("id", s()), ("activityId", ns())])),
+            ),
         ]),
     );
     add(
@@ -2010,10 +2028,15 @@ pub fn operations() -> Vec<Operation> {
     let subscription_sort = names(super::event_subscription::SORT);
     let variable_sort = names(super::variable_instance::SORT);
     ops.extend([
-        op("get", "/job", "Job", "Lists jobs (timers).")
-            .params(with(job_filters(), with(sorting(&job_sort), paging())))
-            .ok(list("JobDto"))
-            .errors(&[400, 500]),
+        op(
+            "get",
+            "/job",
+            "Job",
+            "Lists jobs (timers and asynchronous continuations).",
+        )
+        .params(with(job_filters(), with(sorting(&job_sort), paging())))
+        .ok(list("JobDto"))
+        .errors(&[400, 500]),
         op("get", "/job/count", "Job", "Counts jobs.")
             .params(job_filters())
             .ok(count.clone())

@@ -147,6 +147,37 @@ async fn grouped(
         .collect())
 }
 
+/// Running activity instances per activity id, as Camunda names the activities: a
+/// multi-instance body is `<activityId>#multiInstanceBody`, apart from its inner
+/// instances.
+async fn running_activities(
+    state: &AppState,
+    q: Query,
+) -> Result<BTreeMap<String, i64>, RestError> {
+    let groups = state
+        .engine
+        .store()
+        .count_grouped(
+            Table::HistoricActivity,
+            &["activity_id", "activity_type"],
+            &q.filter(Filter::IsNull("end_time")),
+        )
+        .await
+        .or_rest(NotFoundAs::ServerError)?;
+    let mut out = BTreeMap::new();
+    for (keys, n) in groups {
+        if let [Some(activity), activity_type] = keys.as_slice() {
+            let id = if activity_type.as_deref() == Some("multiInstanceBody") {
+                format!("{activity}#multiInstanceBody")
+            } else {
+                activity.clone()
+            };
+            *out.entry(id).or_insert(0) += n;
+        }
+    }
+    Ok(out)
+}
+
 async fn activity_statistics(
     State(state): State<AppState>,
     Path(id): Path<String>,
@@ -156,13 +187,7 @@ async fn activity_statistics(
     let of_definition = || Query::all().eq("definition_id", id.as_str());
     // Running activity instances are the historic ones that have not ended. An unknown
     // definition has none, and Camunda answers an empty list rather than 404.
-    let running = grouped(
-        &state,
-        Table::HistoricActivity,
-        "activity_id",
-        of_definition().filter(Filter::IsNull("end_time")),
-    )
-    .await?;
+    let running = running_activities(&state, of_definition()).await?;
     let jobs = failed_job_counts(&state, "activity_id", of_definition(), failed_jobs).await?;
     let mut incidents = incident_counts(&state, "activity_id", of_definition(), &which).await?;
     let list: Vec<Json> = running

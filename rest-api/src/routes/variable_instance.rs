@@ -17,6 +17,7 @@ use axum::Router;
 use procos_engine::ids::Id;
 use procos_engine::runtime::Instance;
 use procos_engine::service::variables::value_of;
+use procos_engine::service::write;
 use procos_engine::store::{
     Filter, InstanceRow, Op, Query, SqlValue, SubSelect, Table, VariableRow,
 };
@@ -178,7 +179,10 @@ impl Context {
         let (Some(parsed), Ok(token)) = (parsed.as_ref(), row.scope_id.parse::<Id>()) else {
             return row.scope_id.clone();
         };
-        let Some(node) = parsed.token(token).and_then(|t| t.node) else {
+        let Some((node, body)) = parsed
+            .token(token)
+            .and_then(|t| t.node.map(|n| (n, t.body)))
+        else {
             return row.scope_id.clone();
         };
         match state
@@ -187,11 +191,8 @@ impl Context {
             .get(&instance.definition_id)
             .await
         {
-            Ok(deployed) => procos_engine::service::write::activity_instance_id(
-                &deployed.graph,
-                Some(node),
-                token,
-            ),
+            Ok(deployed) if body => write::body_instance_id(&deployed.graph, node, token),
+            Ok(deployed) => write::activity_instance_id(&deployed.graph, Some(node), token),
             Err(_) => row.scope_id.clone(),
         }
     }

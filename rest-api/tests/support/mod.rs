@@ -272,3 +272,25 @@ pub const PROCESS: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
   </process>
 </definitions>
 "#;
+
+/// An external task behind an asynchronous continuation (`asyncWork`, topic `later`),
+/// in parallel with a parallel multi-instance user task (`mi`, two instances).
+pub const ASYNC_AND_MULTI: &str = r#"<?xml version="1.0" encoding="UTF-8"?>
+<definitions xmlns="http://www.omg.org/spec/BPMN/20100524/MODEL" xmlns:camunda="http://camunda.org/schema/1.0/bpmn" targetNamespace="http://procos.test">
+  <process id="am" isExecutable="true" camunda:historyTimeToLive="1">
+    <startEvent id="start"/>
+    <parallelGateway id="fork"/>
+    <serviceTask id="asyncWork" name="Later" camunda:asyncBefore="true" camunda:type="external" camunda:topic="later"/>
+    <endEvent id="end1"/>
+    <userTask id="mi" name="Many">
+      <multiInstanceLoopCharacteristics><loopCardinality>2</loopCardinality></multiInstanceLoopCharacteristics>
+    </userTask>
+    <endEvent id="end2"/>
+    <sequenceFlow id="f0" sourceRef="start" targetRef="fork"/>
+    <sequenceFlow id="f1" sourceRef="fork" targetRef="asyncWork"/>
+    <sequenceFlow id="f2" sourceRef="asyncWork" targetRef="end1"/>
+    <sequenceFlow id="f3" sourceRef="fork" targetRef="mi"/>
+    <sequenceFlow id="f4" sourceRef="mi" targetRef="end2"/>
+  </process>
+</definitions>
+"#;

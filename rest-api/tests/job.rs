@@ -232,7 +232,7 @@ async fn retries_and_due_date_change_the_job() {
         .json();
     let id = jobs[0]["id"].as_str().unwrap().to_owned();
 
-    api.put(&format!("/job/{id}/retries"), json!({"retries": 5}))
+    api.put(&format!("/job/{id}/retries"), json!({"retries": "5"}))
         .await
         .expect(204);
     let job = api.get(&format!("/job/{id}")).await.json();

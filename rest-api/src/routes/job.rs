@@ -292,8 +292,10 @@ async fn retries(
                 "The number of retries cannot be null.",
             ))
         }
+        // Jackson also reads a number written as text ("5").
         Some(v) => v
             .as_i64()
+            .or_else(|| v.as_str().and_then(|t| t.trim().parse().ok()))
             .and_then(|n| i32::try_from(n).ok())
             .ok_or_else(RestError::malformed_body)?,
     };

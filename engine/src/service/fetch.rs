@@ -254,7 +254,7 @@ pub fn visible_variables(
             if v.transient || out.iter().any(|(n, _)| *n == v.name) {
                 continue;
             }
-            if names.is_some_and(|names| !names.iter().any(|n| *n == v.name)) {
+            if names.is_some_and(|names| !names.contains(&v.name)) {
                 continue;
             }
             out.push((v.name.clone(), v.value.clone()));

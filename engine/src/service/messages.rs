@@ -224,9 +224,9 @@ async fn correlate_in(work: &mut Work<'_>, c: &Correlate) -> ServiceResult<Vec<C
                 };
                 work.load(instance).await?;
                 // With `all`, an earlier delivery may have removed this subscription.
-                if !work
+                if work
                     .state(instance)
-                    .is_some_and(|s| s.subscription_owner(id).is_some())
+                    .is_none_or(|s| s.subscription_owner(id).is_none())
                 {
                     continue;
                 }

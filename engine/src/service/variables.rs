@@ -9,17 +9,18 @@ use crate::store::VariableRow;
 use crate::time::Timestamp;
 use crate::value::{FileValue, ObjectValue, Value};
 
-/// The columns of `value`: (type, text, long, double, bytes, info).
-pub fn flatten(
-    value: &Value,
-) -> (
+/// A value as the store's columns: (type, text, long, double, bytes, info).
+pub type Columns = (
     &'static str,
     Option<String>,
     Option<i64>,
     Option<f64>,
     Option<Vec<u8>>,
     Option<String>,
-) {
+);
+
+/// The columns of `value`.
+pub fn flatten(value: &Value) -> Columns {
     let ty = value.type_name();
     match value {
         Value::Null => (ty, None, None, None, None, None),

@@ -315,6 +315,7 @@ impl<'g, 'a> ProcessBuilder<'g, 'a> {
             nodes.push(self.build_node(i, inc, out, &flows, &links));
         }
         self.attach_boundaries(&mut nodes);
+        self.link_compensation_handlers(process, &mut nodes);
         let scope = self.build_scopes(&mut nodes);
         let graph = ProcessGraph {
             key,
@@ -598,6 +599,10 @@ impl<'g, 'a> ProcessBuilder<'g, 'a> {
             multi,
             listeners: listeners(el, self.problems),
             retry_cycle,
+            for_compensation: el
+                .attr("isForCompensation")
+                .is_some_and(|v| v.eq_ignore_ascii_case("true")),
+            compensation_handler: None,
             activity_type,
             line: el.line,
             column: el.column,
@@ -801,12 +806,6 @@ impl<'g, 'a> ProcessBuilder<'g, 'a> {
                     .attr("triggeredByEvent")
                     .is_some_and(|v| v.eq_ignore_ascii_case("true"));
                 let transaction = &*el.name == "transaction";
-                if transaction {
-                    self.problems.error(
-                        at(el),
-                        format!("transaction '{id}': transaction subprocesses are not supported by this version of procos"),
-                    );
-                }
                 (
                     NodeKind::SubProcess(Box::new(SubProcess {
                         event_subprocess,
@@ -1524,9 +1523,9 @@ impl<'g, 'a> ProcessBuilder<'g, 'a> {
                     .attr("waitForCompletion")
                     .is_some_and(|v| v.eq_ignore_ascii_case("false"))
                 {
-                    self.problems.error(
+                    self.problems.warning(
                         at(el),
-                        format!("compensation event '{id}' has waitForCompletion=\"false\", which Camunda 7 does not support"),
+                        format!("Unsupported attribute value for 'waitForCompletion': 'waitForCompletion=false' is not supported. Compensation event will wait for compensation to join. (event '{id}')"),
                     );
                 }
                 ThrowResult::Compensate { activity }
@@ -1558,6 +1557,58 @@ impl<'g, 'a> ProcessBuilder<'g, 'a> {
                 );
                 ThrowResult::None
             }
+        }
+    }
+
+    /// Connects each compensation boundary event to its handler through the
+    /// `association` that leaves it, and checks Camunda's rules for handlers.
+    fn link_compensation_handlers(&mut self, process: &'a Element, nodes: &mut [Node]) {
+        let mut associations: Vec<&'a Element> = Vec::new();
+        collect_associations(process, &mut associations);
+        for i in 0..nodes.len() {
+            let NodeKind::Boundary {
+                attached_to,
+                trigger: EventTrigger::Compensation,
+                ..
+            } = nodes[i].kind
+            else {
+                continue;
+            };
+            let id = nodes[i].id.to_string();
+            let handler = associations.iter().find_map(|a| {
+                let (source, target) = (a.attr("sourceRef")?, a.attr("targetRef")?);
+                let other = if source == id {
+                    target
+                } else if target == id {
+                    source
+                } else {
+                    return None;
+                };
+                self.ids.get(other).map(|&h| (h, *a))
+            });
+            let Some((handler, association)) = handler else {
+                self.problems.warning(
+                    at(self.raw[i].el),
+                    format!("compensation boundary event '{id}' has no association to a compensation handler, so compensating its activity does nothing"),
+                );
+                continue;
+            };
+            if !nodes[handler.ix()].for_compensation {
+                self.problems.error(
+                    at(association),
+                    "compensation boundary catch must be connected to element with isForCompensation=true",
+                );
+                continue;
+            }
+            let host = &mut nodes[attached_to.ix()];
+            if host.compensation_handler.is_some() {
+                self.problems.error(
+                    at(self.raw[i].el),
+                    "multiple boundary events with compensateEventDefinition not supported on same activity",
+                );
+                continue;
+            }
+            host.compensation_handler = Some(handler);
         }
     }
 
@@ -1707,6 +1758,17 @@ fn parse_history_ttl(text: &str) -> Option<u32> {
         .or_else(|| t.strip_prefix('p'))
         .and_then(|r| r.strip_suffix('D').or_else(|| r.strip_suffix('d')))
         .and_then(|n| n.parse().ok())
+}
+
+/// Every `association` element inside `container`, at any depth.
+fn collect_associations<'a>(container: &'a Element, out: &mut Vec<&'a Element>) {
+    for child in container.children.iter().filter(|c| c.ns == Ns::Bpmn) {
+        match &*child.name {
+            "association" => out.push(child),
+            "subProcess" | "transaction" | "adHocSubProcess" => collect_associations(child, out),
+            _ => {}
+        }
+    }
 }
 
 #[cfg(test)]

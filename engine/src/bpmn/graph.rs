@@ -192,6 +192,10 @@ pub struct Node {
     pub listeners: Vec<Listener>,
     /// `camunda:failedJobRetryTimeCycle`: retries and waits of failing jobs of this node.
     pub retry_cycle: Option<String>,
+    /// `isForCompensation`: a compensation handler, run only by compensation.
+    pub for_compensation: bool,
+    /// The handler associated with this activity's compensation boundary event.
+    pub compensation_handler: Option<NodeIdx>,
     /// The activity type Camunda reports in history and activity-instance trees.
     pub activity_type: &'static str,
     /// Where the element starts in the source file.

@@ -32,6 +32,7 @@ pub fn validate(graph: &ProcessGraph, process: &Element, problems: &mut Problems
 
 fn check_node(graph: &ProcessGraph, node: &Node, problems: &mut Problems) {
     let id = &*node.id;
+    check_compensation_handler(graph, node, problems);
     match &node.kind {
         NodeKind::StartEvent {
             trigger,
@@ -46,7 +47,7 @@ fn check_node(graph: &ProcessGraph, node: &Node, problems: &mut Problems) {
                     ),
                 );
             }
-            check_throw(node, result, problems);
+            check_throw(graph, node, result, problems);
         }
         NodeKind::IntermediateThrow { result } => {
             if matches!(result, ThrowResult::Link { .. }) && !node.outgoing.is_empty() {
@@ -55,7 +56,7 @@ fn check_node(graph: &ProcessGraph, node: &Node, problems: &mut Problems) {
                     format!("link throw event '{id}' has outgoing sequence flows; the flow continues at its catching link event"),
                 );
             }
-            check_throw(node, result, problems);
+            check_throw(graph, node, result, problems);
         }
         NodeKind::IntermediateCatch { trigger } => {
             if matches!(trigger, EventTrigger::Link { .. }) && !node.incoming.is_empty() {
@@ -64,7 +65,7 @@ fn check_node(graph: &ProcessGraph, node: &Node, problems: &mut Problems) {
                     format!("catching link event '{id}' has incoming sequence flows; it is entered only from its link throw event"),
                 );
             }
-            check_trigger(node, trigger, problems);
+            check_trigger(graph, node, trigger, problems);
         }
         NodeKind::Boundary { trigger, .. } => {
             if !node.incoming.is_empty() {
@@ -73,7 +74,7 @@ fn check_node(graph: &ProcessGraph, node: &Node, problems: &mut Problems) {
                     format!("boundary event '{id}' has incoming sequence flows; it is triggered only by its event"),
                 );
             }
-            check_trigger(node, trigger, problems);
+            check_trigger(graph, node, trigger, problems);
         }
         NodeKind::Gateway(kind) => check_gateway(graph, node, *kind, problems),
         NodeKind::SubProcess(sub) => {
@@ -127,7 +128,10 @@ fn check_start(
     match in_event_subprocess {
         // Process level.
         None => match trigger {
-            EventTrigger::None | EventTrigger::Timer(_) | EventTrigger::Signal { .. } => {}
+            EventTrigger::None
+            | EventTrigger::Timer(_)
+            | EventTrigger::Signal { .. }
+            | EventTrigger::Conditional { .. } => {}
             EventTrigger::Message { name } => {
                 if !name.is_literal() {
                     problems.error(
@@ -171,7 +175,7 @@ fn check_start(
                 at(node),
                 "error start event of event subprocess must be interrupting",
             ),
-            other => check_trigger(node, other, problems),
+            other => check_trigger(graph, node, other, problems),
         },
     }
 }
@@ -192,35 +196,173 @@ fn trigger_word(trigger: &EventTrigger) -> &'static str {
     }
 }
 
-/// Triggers whose runtime behaviour this version does not implement yet.
-fn check_trigger(node: &Node, trigger: &EventTrigger, problems: &mut Problems) {
-    let feature = match trigger {
-        EventTrigger::Compensation => "compensation events",
-        EventTrigger::Cancel => "cancel events",
-        _ => return,
-    };
-    problems.error(
-        at(node),
-        format!(
-            "event '{}': {feature} are not supported by this version of procos",
-            node.id
-        ),
-    );
+/// Rules for catching compensation and cancel events.
+fn check_trigger(
+    graph: &ProcessGraph,
+    node: &Node,
+    trigger: &EventTrigger,
+    problems: &mut Problems,
+) {
+    match (trigger, &node.kind) {
+        (EventTrigger::Cancel, NodeKind::Boundary { attached_to, .. }) => {
+            let host = graph.node(*attached_to);
+            let is_transaction = matches!(&host.kind, NodeKind::SubProcess(sub) if sub.transaction);
+            if !is_transaction {
+                problems.error(
+                    at(node),
+                    "boundary event with cancelEventDefinition only supported on transaction subprocesses",
+                );
+            } else if host
+                .boundary_events
+                .iter()
+                .filter(|b| {
+                    matches!(
+                        graph.node(**b).kind,
+                        NodeKind::Boundary {
+                            trigger: EventTrigger::Cancel,
+                            ..
+                        }
+                    )
+                })
+                .nth(1)
+                .is_some_and(|second| graph.node(*second).id == node.id)
+            {
+                problems.error(
+                    at(node),
+                    "multiple boundary events with cancelEventDefinition not supported on same transaction subprocess",
+                );
+            }
+        }
+        (EventTrigger::Compensation, NodeKind::StartEvent { .. }) => {
+            // Inside an event subprocess, which must sit in an embedded subprocess.
+            let esp = node.parent.map(|p| graph.node(p));
+            let scope = esp.and_then(|e| e.parent).map(|p| graph.node(p));
+            match scope {
+                None => problems.error(
+                    at(node),
+                    "event subprocess with compensation start event is only supported for embedded subprocess (since throwing compensation through a call activity-induced process hierarchy is not supported)",
+                ),
+                Some(scope) => {
+                    if let NodeKind::SubProcess(sub) = &scope.kind {
+                        // Report the second and later ones, as Camunda does.
+                        let first = sub
+                            .scope
+                            .event_subprocesses
+                            .iter()
+                            .find(|e| compensation_start_of(graph, **e).is_some());
+                        let is_first = first.zip(esp).is_some_and(|(f, e)| graph.node(*f).id == e.id);
+                        if !is_first {
+                            problems.error(
+                                at(node),
+                                "multiple event subprocesses with compensation start event are not supported on the same scope",
+                            );
+                        }
+                    }
+                    if scope.compensation_handler.is_some() {
+                        problems.error(
+                            at(node),
+                            "compensation boundary event and event subprocess with compensation start event are not supported on the same scope",
+                        );
+                    }
+                }
+            }
+        }
+        _ => {}
+    }
 }
 
-fn check_throw(node: &Node, result: &ThrowResult, problems: &mut Problems) {
-    let feature = match result {
-        ThrowResult::Compensate { .. } => "compensation events",
-        ThrowResult::Cancel => "cancel events",
-        _ => return,
-    };
-    problems.error(
-        at(node),
-        format!(
-            "event '{}': {feature} are not supported by this version of procos",
-            node.id
-        ),
-    );
+/// The compensation start event of the event subprocess `esp`, if it has one.
+fn compensation_start_of(
+    graph: &ProcessGraph,
+    esp: super::graph::NodeIdx,
+) -> Option<super::graph::NodeIdx> {
+    match &graph.node(esp).kind {
+        NodeKind::SubProcess(sub) => sub.scope.starts.iter().copied().find(|s| {
+            matches!(
+                graph.node(*s).kind,
+                NodeKind::StartEvent {
+                    trigger: EventTrigger::Compensation,
+                    ..
+                }
+            )
+        }),
+        _ => None,
+    }
+}
+
+/// Rules for throwing compensation and cancel events.
+fn check_throw(graph: &ProcessGraph, node: &Node, result: &ThrowResult, problems: &mut Problems) {
+    match result {
+        ThrowResult::Cancel => {
+            let in_transaction = node.parent.is_some_and(
+                |p| matches!(&graph.node(p).kind, NodeKind::SubProcess(sub) if sub.transaction),
+            );
+            if !in_transaction {
+                problems.error(
+                    at(node),
+                    "end event with cancelEventDefinition only supported inside transaction subprocess",
+                );
+            }
+        }
+        ThrowResult::Compensate {
+            activity: Some(target),
+        } => {
+            let scope = compensation_scope(graph, node.parent);
+            if graph.node(*target).parent != scope {
+                let scope_id =
+                    scope.map_or_else(|| graph.key.clone(), |s| graph.node(s).id.to_string());
+                problems.error(
+                    at(node),
+                    format!(
+                        "Invalid attribute value for 'activityRef': no activity with id '{}' in scope '{scope_id}'",
+                        graph.node(*target).id
+                    ),
+                );
+            }
+        }
+        _ => {}
+    }
+}
+
+/// The scope whose completed activities a compensation event thrown in `scope`
+/// compensates: the scope itself, or for an event subprocess the scope around it.
+pub fn compensation_scope(
+    graph: &ProcessGraph,
+    scope: Option<super::graph::NodeIdx>,
+) -> Option<super::graph::NodeIdx> {
+    match scope {
+        Some(s) if matches!(&graph.node(s).kind, NodeKind::SubProcess(sub) if sub.event_subprocess) => {
+            graph.node(s).parent
+        }
+        other => other,
+    }
+}
+
+/// A compensation handler is started only by compensation.
+fn check_compensation_handler(graph: &ProcessGraph, node: &Node, problems: &mut Problems) {
+    if !node.for_compensation {
+        return;
+    }
+    for f in &node.outgoing {
+        problems.error(
+            at(node),
+            format!(
+                "Invalid outgoing sequence flow of compensation activity '{}'. A compensation activity should not have an incoming or outgoing sequence flow. (flow '{}')",
+                node.id,
+                graph.flow(*f).id
+            ),
+        );
+    }
+    for f in &node.incoming {
+        problems.error(
+            at(node),
+            format!(
+                "Invalid incoming sequence flow of compensation activity '{}'. A compensation activity should not have an incoming or outgoing sequence flow. (flow '{}')",
+                node.id,
+                graph.flow(*f).id
+            ),
+        );
+    }
 }
 
 fn check_gateway(graph: &ProcessGraph, node: &Node, kind: GatewayKind, problems: &mut Problems) {

@@ -20,7 +20,9 @@ pub use effects::{
     CallSpec, Effect, EventKind, ExternalTaskSpec, HistoryEvent, Outcome, UserTaskSpec,
     VariableChange,
 };
-pub use state::{EndState, Instance, Subscription, SubscriptionKind, Token, Wait};
+pub use state::{
+    Compensable, Compensating, EndState, Instance, Subscription, SubscriptionKind, Token, Wait,
+};
 
 /// What a command needs from outside: time, ids, and who asks.
 pub struct Env<'a> {

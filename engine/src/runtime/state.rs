@@ -73,6 +73,39 @@ pub struct Token {
     /// The body of a multi-instance activity (its children are the inner instances).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub body: bool,
+    /// Activities completed in this scope that compensation can still undo, in
+    /// completion order.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub compensable: Vec<Compensable>,
+    /// Set on a token that runs compensation: whom it reports to when done.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub compensating: Option<Compensating>,
+}
+
+/// A completed activity that compensation can undo.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Compensable {
+    /// The completed activity.
+    #[serde(with = "node")]
+    pub node: NodeIdx,
+    /// For a subprocess without a handler of its own: what completed inside it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub inner: Vec<Compensable>,
+    /// For a subprocess: its local variables when it completed, which its inner
+    /// handlers see.
+    #[serde(default, skip_serializing_if = "Variables::is_empty")]
+    pub vars: Variables,
+}
+
+/// The part a token plays in running compensation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Compensating {
+    /// A compensation handler; when it completes it reports to the token that asked.
+    Handler(Id),
+    /// A completed subprocess brought back to compensate what ran inside it, or the
+    /// compensation event subprocess running inside it; it ends, instead of leaving,
+    /// when the work inside is done.
+    Scope(Id),
 }
 
 /// What a token is doing.
@@ -104,6 +137,8 @@ pub enum Wait {
     /// A BPMN error that nothing here catches was passed to the calling process; the
     /// token waits to learn whether the caller catches it.
     ErrorPassedUp,
+    /// A compensation throw or cancel end event waiting for the handlers it started.
+    Compensating,
 }
 
 /// A subscription a token owns.

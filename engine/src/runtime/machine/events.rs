@@ -48,10 +48,9 @@ impl Machine<'_, '_> {
             }
         };
         match result {
-            ThrowResult::None
-            | ThrowResult::Message { external: None }
-            | ThrowResult::Cancel
-            | ThrowResult::Compensate { .. } => done(self),
+            ThrowResult::None | ThrowResult::Message { external: None } => done(self),
+            ThrowResult::Compensate { activity } => self.throw_compensation(token, *activity)?,
+            ThrowResult::Cancel => self.throw_cancel(token)?,
             ThrowResult::Message {
                 external: Some(def),
             } => self.open_external_task(token, idx, def)?,

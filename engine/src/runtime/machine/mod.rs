@@ -6,6 +6,7 @@
 //! to its wait state before the second one starts.
 
 mod call;
+mod compensation;
 mod conditions;
 mod eval;
 mod events;
@@ -44,6 +45,8 @@ enum Op {
     Complete { scope: Id },
     /// Inner instance `index` of the multi-instance body `body` starts.
     EnterInner { node: NodeIdx, body: Id, index: u32 },
+    /// The already created token runs its node (a compensation handler).
+    Run { token: Id },
 }
 
 /// Outgoing flows chosen for a token, without allocating in the common single-flow case.
@@ -130,6 +133,8 @@ pub(super) fn start(
             subs: Vec::new(),
             started: env.now,
             body: false,
+            compensable: Vec::new(),
+            compensating: None,
         }],
         ended: None,
         caller: start.caller,
@@ -359,6 +364,11 @@ impl<'a, 'e> Machine<'a, 'e> {
                         self.enter_inner(node, body, index)?;
                     }
                 }
+                Op::Run { token } => {
+                    if self.inst.token(token).is_some() {
+                        self.activate(token)?;
+                    }
+                }
             }
             // Camunda evaluates conditional events as soon as the step that changed a
             // variable is done, before the token moves on.
@@ -391,6 +401,8 @@ impl<'a, 'e> Machine<'a, 'e> {
             subs: Vec::new(),
             started: self.env.now,
             body: false,
+            compensable: Vec::new(),
+            compensating: None,
         });
         self.fresh.push(id);
         id
@@ -438,6 +450,9 @@ impl<'a, 'e> Machine<'a, 'e> {
 
     /// Removes a token: closes what it owns and records its end.
     fn end_token(&mut self, id: Id, canceled: bool) {
+        if !canceled {
+            self.remember_for_compensation(id);
+        }
         let Some(t) = self.inst.token(id) else {
             return;
         };
@@ -478,6 +493,22 @@ impl<'a, 'e> Machine<'a, 'e> {
         let children: Vec<Id> = self.inst.children(id).map(|t| t.id).collect();
         for child in children {
             self.cancel(child);
+        }
+        // Handlers running for a cancelled throw event go with it.
+        let dependents: Vec<Id> = self
+            .inst
+            .tokens
+            .iter()
+            .filter(|t| {
+                matches!(
+                    t.compensating,
+                    Some(super::state::Compensating::Handler(r) | super::state::Compensating::Scope(r)) if r == id
+                )
+            })
+            .map(|t| t.id)
+            .collect();
+        for dependent in dependents {
+            self.cancel(dependent);
         }
         self.end_token(id, true);
     }
@@ -665,7 +696,7 @@ impl<'a, 'e> Machine<'a, 'e> {
         }
         let after = match (&node.multi, inner) {
             (Some(mi), true) => mi.inner_asynchrony.after,
-            _ => node.asynchrony.after && !(node.multi.is_some() && !body),
+            _ => node.asynchrony.after && (node.multi.is_none() || body),
         };
         if after {
             self.record_end(token, false);
@@ -684,6 +715,11 @@ impl<'a, 'e> Machine<'a, 'e> {
         let (Some(idx), Some(scope)) = (t.node, t.parent) else {
             return Ok(());
         };
+        if let Some(super::state::Compensating::Handler(report_to)) = t.compensating {
+            // A compensation handler has no outgoing flows: it reports back.
+            self.end_token(token, false);
+            return self.compensation_done(report_to);
+        }
         if self.inst.is_inner(t) {
             return self.inner_instance_done(token, idx, scope);
         }
@@ -791,6 +827,10 @@ impl<'a, 'e> Machine<'a, 'e> {
                 .any(|op| matches!(op, Op::Enter { scope: s, .. } if *s == scope))
         {
             return Ok(());
+        }
+        if let Some(super::state::Compensating::Scope(report_to)) = t.compensating {
+            self.end_token(scope, false);
+            return self.compensation_done(report_to);
         }
         match t.node {
             None => self.end_instance(EndState::Completed, None),

@@ -163,7 +163,7 @@ impl Machine<'_, '_> {
         token: Id,
         error_message: Option<String>,
         error_details: Option<String>,
-    ) -> Result<Option<(Option<String>, Option<String>)>, RuntimeError> {
+    ) -> Result<Option<ThrownError>, RuntimeError> {
         let g = self.g;
         let Some(t) = self.inst.token(token) else {
             return Ok(None);
@@ -227,3 +227,6 @@ impl Machine<'_, '_> {
         Ok(None)
     }
 }
+
+/// A BPMN error to throw: (error code, message).
+type ThrownError = (Option<String>, Option<String>);

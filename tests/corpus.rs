@@ -338,7 +338,7 @@ fn every_corpus_file_compiles_or_is_rejected_precisely() {
         entries.len()
     );
     let mut by_count: Vec<_> = reasons.into_iter().collect();
-    by_count.sort_by(|a, b| b.1.cmp(&a.1));
+    by_count.sort_by_key(|b| std::cmp::Reverse(b.1));
     for (reason, n) in by_count {
         eprintln!("  {n:4}  {reason}");
     }
@@ -360,7 +360,7 @@ fn reason_group(message: &str) -> String {
         match quote {
             Some(q) if c == q => {
                 quote = None;
-                out.push_str("…");
+                out.push('…');
                 out.push(c);
             }
             Some(_) => {}

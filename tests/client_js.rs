@@ -74,11 +74,9 @@ async fn js_client_extends_unlocks_and_locks(store: Store) {
 
 /// Camunda sets a completion's `localVariables` on the external task's execution, which
 /// for a task that is not a scope is the enclosing scope's (here an embedded subprocess):
-/// the next task in the subprocess sees them. procos sets them on the task's own token,
-/// which ends with the task, so they are lost.
+/// the next task in the subprocess sees them.
 mod js_client_local_variables_land_in_the_enclosing_scope {
     #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
-    #[ignore = "procos sets localVariables on the task's own token (engine/src/runtime), not on the enclosing scope"]
     async fn sqlite() {
         super::local_variables(crate::support::Store::Sqlite).await
     }

@@ -24,7 +24,8 @@ async fn setup() -> (Api, String, String, String) {
             }),
         )
         .await;
-    // A variable local to the user task's execution inside the subprocess.
+    // A variable set locally on the user task's execution inside the subprocess: the
+    // task is no scope of its own, so (as in Camunda) it lands on the subprocess.
     let tree = api
         .get(&format!("/process-instance/{instance}/activity-instances"))
         .await
@@ -46,11 +47,17 @@ async fn setup() -> (Api, String, String, String) {
     )
     .await
     .expect(204);
+    let local = api
+        .get(&format!("/execution/{execution}/localVariables"))
+        .await
+        .expect(200)
+        .json();
+    assert_eq!(local["local"]["value"], "in sub");
     (
         api,
         instance,
-        execution,
-        review["id"].as_str().unwrap().to_owned(),
+        sub["executionIds"][0].as_str().unwrap().to_owned(),
+        sub["id"].as_str().unwrap().to_owned(),
     )
 }
 

@@ -18,6 +18,8 @@ pub struct Outcome {
     /// Variables written or removed, per scope token; the store mirrors them from the
     /// new state.
     pub variables: Vec<VariableChange>,
+    /// The last local variables of scopes that ended, which history keeps.
+    pub ended_scopes: Vec<(Id, Variables)>,
 }
 
 /// A change the store must make outside the instance row.

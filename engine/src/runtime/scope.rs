@@ -26,6 +26,30 @@ pub fn lookup<'a>(inst: &'a Instance, from: Id, name: &str) -> Option<&'a Value>
     None
 }
 
+/// Where Camunda keeps the local variables of the execution at `token`: an activity
+/// that is no scope of its own (no input/output mapping, no boundary event, not a
+/// subprocess or multi-instance) runs in its enclosing scope's execution, so its "local"
+/// variables belong to that scope.
+pub fn variable_scope(graph: &ProcessGraph, inst: &Instance, token: Id) -> Id {
+    let Some(t) = inst.token(token) else {
+        return token;
+    };
+    let Some(idx) = t.node else {
+        return token;
+    };
+    let node = graph.node(idx);
+    let is_scope = t.body
+        || inst.is_inner(t)
+        || node.io.is_some()
+        || !node.boundary_events.is_empty()
+        || matches!(node.kind, crate::bpmn::NodeKind::SubProcess(_));
+    if is_scope {
+        token
+    } else {
+        t.parent.unwrap_or(token)
+    }
+}
+
 /// Sets `name` as `execution.setVariable` does, starting at `from`.
 pub fn set(
     inst: &mut Instance,

@@ -135,10 +135,29 @@ impl Engine {
                     .filter_map(|s| s.instance_id),
             )
             .next();
-        match holders {
-            Some(instance) => self.instance(&instance).await.map(Some),
-            None => Ok(None),
+        if let Some(instance) = holders {
+            return self.instance(&instance).await.map(Some);
         }
+        // A scope with nothing attached to it (a subprocess waiting on its children):
+        // execution ids are unique UUIDs, so the serialized states name it only once.
+        let Ok(token) = execution_id.parse::<Id>() else {
+            return Ok(None);
+        };
+        let rows = self
+            .store
+            .instances(&Query::all().filter(crate::store::Filter::Cmp(
+                "state",
+                crate::store::Op::Like,
+                format!("%{token}%").into(),
+            )))
+            .await?;
+        for row in rows {
+            let found = self.instance(&row.id).await?;
+            if found.1.token(token).is_some() {
+                return Ok(Some(found));
+            }
+        }
+        Ok(None)
     }
 
     /// Continues a waiting receive task (`POST /execution/{id}/signal`).
@@ -179,10 +198,20 @@ impl Engine {
         scope: &str,
         local: bool,
     ) -> ServiceResult<Option<Vec<(String, Value)>>> {
-        Ok(self
-            .instance_of_execution(scope)
-            .await?
-            .map(|(_, state)| super::fetch::visible_variables(&state, scope, local, None)))
+        let Some((row, state)) = self.instance_of_execution(scope).await? else {
+            return Ok(None);
+        };
+        let mut scope = scope.to_owned();
+        if local {
+            if let Ok(token) = scope.parse::<Id>() {
+                let deployed = self.definitions.get(&row.definition_id).await?;
+                scope = crate::runtime::scope::variable_scope(&deployed.graph, &state, token)
+                    .to_string();
+            }
+        }
+        Ok(Some(super::fetch::visible_variables(
+            &state, &scope, local, None,
+        )))
     }
 
     /// Sets and removes variables of a scope (instance or execution) as one command.

@@ -347,6 +347,24 @@ pub fn outcome_rows(cx: &WriteContext<'_>, outcome: &Outcome, w: &mut InstanceWr
             continue;
         }
         let scope = change.scope.to_string();
+        if inst.token(change.scope).is_none() {
+            let last = outcome
+                .ended_scopes
+                .iter()
+                .rev()
+                .find(|(id, _)| *id == change.scope)
+                .and_then(|(_, vars)| vars.iter().find(|v| v.name == change.name));
+            if let Some(v) = last.filter(|v| !v.transient) {
+                w.ended_variables.push(variables::row(
+                    new_id(),
+                    &instance_id,
+                    &scope,
+                    &change.name,
+                    &v.value,
+                ));
+                continue;
+            }
+        }
         let value = inst
             .token(change.scope)
             .and_then(|t| t.vars.iter().find(|v| v.name == change.name));

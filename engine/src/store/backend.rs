@@ -518,6 +518,33 @@ impl Store for Backend {
     }
 }
 
+/// Inserts or updates the history row `id` of variable `v`; its state stays `CREATED`.
+async fn record_variable_history(
+    tx: &mut Transaction<'static, DB>,
+    id: &str,
+    v: &VariableRow,
+    ctx: &crate::store::HistoryContext,
+) -> StoreResult<()> {
+    sqlx::query("INSERT INTO hi_variable (id, instance_id, scope_id, name, type, text_value, long_value, double_value, bytes_value, info, state, definition_id, definition_key, tenant_id, created, revision) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'CREATED', $11, $12, $13, $14, 0) ON CONFLICT (id) DO UPDATE SET type = excluded.type, text_value = excluded.text_value, long_value = excluded.long_value, double_value = excluded.double_value, bytes_value = excluded.bytes_value, info = excluded.info, revision = hi_variable.revision + 1")
+        .bind(id)
+        .bind(&v.instance_id)
+        .bind(&v.scope_id)
+        .bind(&v.name)
+        .bind(&v.type_name)
+        .bind(&v.text_value)
+        .bind(v.long_value)
+        .bind(v.double_value)
+        .bind(&v.bytes_value)
+        .bind(&v.info)
+        .bind(&ctx.definition_id)
+        .bind(&ctx.definition_key)
+        .bind(&ctx.tenant_id)
+        .bind(ctx.now)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 async fn delete_in(tx: &mut Transaction<'static, DB>, sql_prefix: &str, ids: &[String]) -> StoreResult<()> {
     for chunk in ids.chunks(MAX_IN_LIST) {
         let mut qb = QueryBuilder::<DB>::new(sql_prefix);
@@ -712,23 +739,20 @@ impl Tx for BackendTx {
                 .await?
             };
             if let Some(ctx) = ctx {
-                sqlx::query("INSERT INTO hi_variable (id, instance_id, scope_id, name, type, text_value, long_value, double_value, bytes_value, info, state, definition_id, definition_key, tenant_id, created, revision) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'CREATED', $11, $12, $13, $14, 0) ON CONFLICT (id) DO UPDATE SET type = excluded.type, text_value = excluded.text_value, long_value = excluded.long_value, double_value = excluded.double_value, bytes_value = excluded.bytes_value, info = excluded.info, revision = hi_variable.revision + 1")
-                    .bind(&id)
-                    .bind(&v.instance_id)
-                    .bind(&v.scope_id)
-                    .bind(&v.name)
-                    .bind(&v.type_name)
-                    .bind(&v.text_value)
-                    .bind(v.long_value)
-                    .bind(v.double_value)
-                    .bind(&v.bytes_value)
-                    .bind(&v.info)
-                    .bind(&ctx.definition_id)
-                    .bind(&ctx.definition_key)
-                    .bind(&ctx.tenant_id)
-                    .bind(ctx.now)
-                    .execute(&mut **tx)
-                    .await?;
+                record_variable_history(tx, &id, v, ctx).await?;
+            }
+        }
+        for v in &w.ended_variables {
+            let existing: Option<String> = sqlx::query_scalar::<DB, String>(
+                "DELETE FROM variable WHERE scope_id = $1 AND name = $2 RETURNING id",
+            )
+            .bind(&v.scope_id)
+            .bind(&v.name)
+            .fetch_optional(&mut **tx)
+            .await?;
+            if let Some(ctx) = ctx {
+                let id = existing.unwrap_or_else(|| v.id.clone());
+                record_variable_history(tx, &id, v, ctx).await?;
             }
         }
         for (scope, name) in &w.removed_variables {

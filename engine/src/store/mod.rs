@@ -132,6 +132,9 @@ pub struct InstanceWrite {
     pub history_only_variables: bool,
     /// Variables removed: (scope, name).
     pub removed_variables: Vec<(String, String)>,
+    /// Variables whose scope ended: gone from the runtime, kept in history with these
+    /// last values (Camunda does not mark them deleted).
+    pub ended_variables: Vec<VariableRow>,
     /// A process instance started.
     pub history_instance: Option<HistoricInstanceRow>,
     /// A process instance ended.

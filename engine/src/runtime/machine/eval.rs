@@ -10,12 +10,22 @@ impl Machine<'_, '_> {
             .unwrap_or(self.inst.id)
     }
 
+    /// See [`scope::variable_scope`].
+    pub(super) fn variable_scope(&self, token: Id) -> Id {
+        scope::variable_scope(self.g, self.inst, token)
+    }
+
     pub(super) fn set_all(&mut self, token: Id, vars: Variables, local: bool) {
+        let local_scope = if local {
+            self.variable_scope(token)
+        } else {
+            token
+        };
         for v in vars.iter() {
             if local {
                 scope::set_local(
                     self.inst,
-                    token,
+                    local_scope,
                     &v.name,
                     v.value.clone(),
                     v.transient,

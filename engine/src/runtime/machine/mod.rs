@@ -486,6 +486,9 @@ impl<'a, 'e> Machine<'a, 'e> {
                 created: false,
             });
         }
+        if token.vars.iter().any(|v| !v.transient) {
+            self.out.ended_scopes.push((id, token.vars));
+        }
     }
 
     /// Cancels a token and everything inside it, innermost first.

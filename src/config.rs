@@ -57,6 +57,10 @@ pub struct ServeArgs {
     /// Origins allowed by CORS, comma-separated, `*` for any [default: CORS off].
     #[arg(long, env = "PROCOS_CORS_ORIGINS", value_delimiter = ',')]
     pub cors_origins: Vec<String>,
+    /// Seconds between history clean-ups, which remove finished instances' history once
+    /// their `camunda:historyTimeToLive` has passed; 0 turns them off [default: 300].
+    #[arg(long, env = "PROCOS_HISTORY_CLEANUP_INTERVAL")]
+    pub history_cleanup_interval: Option<u64>,
 }
 
 /// Text that must never be shown: `Debug` writes `***`. clap keeps `--auth-users` as
@@ -146,6 +150,7 @@ struct FileConfig {
     db_connections: Option<u32>,
     users: Option<Vec<User>>,
     cors_origins: Option<Vec<String>>,
+    history_cleanup_interval: Option<u64>,
 }
 
 /// The effective configuration.
@@ -169,6 +174,8 @@ pub struct Config {
     pub users: Vec<User>,
     /// CORS origins; empty means CORS is off.
     pub cors_origins: Vec<String>,
+    /// Seconds between history clean-ups; 0 = never.
+    pub history_cleanup_interval: u64,
 }
 
 impl Config {
@@ -233,6 +240,10 @@ impl Config {
             } else {
                 args.cors_origins.clone()
             },
+            history_cleanup_interval: args
+                .history_cleanup_interval
+                .or(file.history_cleanup_interval)
+                .unwrap_or(300),
         })
     }
 }
@@ -330,6 +341,7 @@ mod tests {
             db_connections: None,
             auth_users: None,
             cors_origins: Vec::new(),
+            history_cleanup_interval: None,
         };
         let config = Config::load(&args).unwrap();
         assert_eq!(config.users.len(), 1);

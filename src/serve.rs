@@ -52,6 +52,15 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 
     tracing::info!(phase = "jobs", "starting the job executor");
     let jobs = tokio::spawn(engine.clone().run_job_executor());
+    let cleanup = (config.history_cleanup_interval > 0).then(|| {
+        tokio::spawn(
+            engine
+                .clone()
+                .run_history_cleanup(std::time::Duration::from_secs(
+                    config.history_cleanup_interval,
+                )),
+        )
+    });
     let listener_task = (store.kind() == StoreKind::Postgres).then(|| {
         tokio::spawn(procos_engine::service::notify::listen(
             config.database_url.clone(),
@@ -110,6 +119,9 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
 
     tracing::info!("finishing running jobs");
     jobs.await.ok();
+    if let Some(c) = cleanup {
+        c.await.ok();
+    }
     watcher.await.ok();
     if let Some(l) = listener_task {
         l.await.ok();

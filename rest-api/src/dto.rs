@@ -304,7 +304,8 @@ pub fn subscription(s: &SubscriptionRow) -> Json {
     json!({
         "id": s.id,
         "eventType": s.event_type,
-        "eventName": s.event_name,
+        // Conditional and compensation subscriptions have no name.
+        "eventName": (!s.event_name.is_empty()).then_some(&s.event_name),
         "executionId": s.execution_id,
         "processInstanceId": s.instance_id,
         "activityId": s.activity_id,

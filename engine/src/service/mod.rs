@@ -154,6 +154,7 @@ pub mod deploy;
 pub mod error;
 pub mod external_tasks;
 pub mod fetch;
+pub mod history_cleanup;
 pub mod ids;
 pub mod instances;
 pub mod jobs;

@@ -3,7 +3,7 @@
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use procos_engine::service::variables::value_of;
 use procos_engine::store::{Filter, Op, Query, SqlValue, Table};
@@ -27,6 +27,7 @@ pub fn router() -> Router<AppState> {
         .route("/history/activity-instance/count", get(activities_count))
         .route("/history/variable-instance", get(variables))
         .route("/history/variable-instance/count", get(variables_count))
+        .route("/history/cleanup", post(cleanup))
 }
 
 fn text(s: &str) -> SqlValue {
@@ -385,4 +386,34 @@ async fn variables_count(State(state): State<AppState>, p: Params) -> Result<Res
         .await
         .or_rest(NotFoundAs::ServerError)?;
     Ok(JsonResponse(dto::count(n)).into_response())
+}
+
+/// `POST /history/cleanup`: procos cleans up at once, within the request, and answers
+/// with the `JobDto` Camunda returns for its clean-up job, describing this finished run.
+async fn cleanup(State(state): State<AppState>) -> Result<Response, RestError> {
+    let removed = state
+        .engine
+        .clean_up_history()
+        .await
+        .or_rest(NotFoundAs::ServerError)?;
+    tracing::debug!(removed, "history clean-up requested through the REST API");
+    let now = state.engine.now().0;
+    Ok(JsonResponse(json!({
+        "id": procos_engine::service::ids::new_id(),
+        "jobDefinitionId": null,
+        "dueDate": date(Some(now)),
+        "processInstanceId": null,
+        "executionId": null,
+        "processDefinitionId": null,
+        "processDefinitionKey": null,
+        "retries": 0,
+        "exceptionMessage": null,
+        "failedActivityId": null,
+        "suspended": false,
+        "priority": 0,
+        "tenantId": null,
+        "createTime": date(Some(now)),
+        "batchId": null,
+    }))
+    .into_response())
 }

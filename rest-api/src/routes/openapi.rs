@@ -488,8 +488,8 @@ fn schemas() -> Map<String, Json> {
             ("dueDate", date()),
             ("processInstanceId", ns()),
             ("executionId", ns()),
-            ("processDefinitionId", s()),
-            ("processDefinitionKey", s()),
+            ("processDefinitionId", ns()),
+            ("processDefinitionKey", ns()),
             ("retries", int()),
             ("exceptionMessage", ns()),
             ("failedActivityId", ns()),
@@ -505,7 +505,7 @@ fn schemas() -> Map<String, Json> {
         obj(vec![
             ("id", s()),
             ("eventType", s()),
-            ("eventName", s()),
+            ("eventName", ns()),
             ("executionId", ns()),
             ("processInstanceId", ns()),
             ("activityId", s()),
@@ -2020,6 +2020,14 @@ pub fn operations() -> Vec<Operation> {
         .params(historic_variable_filters())
         .ok(count.clone())
         .errors(&[400, 500]),
+        op(
+            "post",
+            "/history/cleanup",
+            "History",
+            "Removes, at once, the history of finished instances whose historyTimeToLive has passed.",
+        )
+        .ok(r("JobDto"))
+        .errors(&[500]),
     ]);
 
     // Jobs, incidents, subscriptions, runtime variables.

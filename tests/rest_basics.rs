@@ -10,6 +10,7 @@ on_both_stores!(
     a_deployed_process_runs_from_start_to_end_through_an_external_task,
     redeploying_an_unchanged_file_returns_the_existing_deployment,
     the_api_is_also_served_under_the_named_engine_prefix,
+    fetch_and_lock_honours_the_topic_filters_and_returns_only_the_variables_asked_for,
 );
 
 async fn a_deployed_process_runs_from_start_to_end_through_an_external_task(store: Store) {
@@ -215,4 +216,102 @@ async fn the_api_is_also_served_under_the_named_engine_prefix(store: Store) {
     assert!(version.json["version"]
         .as_str()
         .is_some_and(|v| v.starts_with("7.")));
+}
+
+async fn fetch_and_lock_honours_the_topic_filters_and_returns_only_the_variables_asked_for(
+    store: Store,
+) {
+    let server = Server::start(&store).await;
+    server
+        .deploy("ship.bpmn", &bpmn::one_task("ship", "ship"))
+        .await;
+    server
+        .deploy("bill.bpmn", &bpmn::one_task("bill", "ship"))
+        .await;
+    let mut ids = std::collections::BTreeMap::new();
+    for (key, business_key, region, weight) in [
+        ("ship", "A", "EU", 2),
+        ("ship", "B", "EU", 3),
+        ("ship", "C", "US", 2),
+        ("bill", "D", "EU", 2),
+    ] {
+        let started = server
+            .post(
+                &format!("/process-definition/key/{key}/start"),
+                &json!({
+                    "businessKey": business_key,
+                    "variables": {
+                        "region": {"value": region},
+                        "weight": {"value": weight},
+                        "note": {"value": "not asked for"},
+                    },
+                }),
+            )
+            .await
+            .expect(200)
+            .json;
+        ids.insert(business_key, started["id"].clone());
+    }
+    let fetch = |topic: Value| {
+        let server = &server;
+        async move {
+            let r = server
+                .post(
+                    "/external-task/fetchAndLock",
+                    &json!({"workerId": "w", "maxTasks": 10, "topics": [topic]}),
+                )
+                .await
+                .expect(200)
+                .json;
+            let mut keys: Vec<String> = r
+                .as_array()
+                .cloned()
+                .unwrap_or_default()
+                .iter()
+                .map(|t| t["businessKey"].as_str().unwrap_or("").to_owned())
+                .collect();
+            keys.sort();
+            (keys, r)
+        }
+    };
+    // Process variables (equality on each), a process definition key: EU, weight 2, ship.
+    let (keys, tasks) = fetch(json!({
+        "topicName": "ship", "lockDuration": 1,
+        "processVariables": {"region": "EU", "weight": 2},
+        "processDefinitionKey": "ship",
+        "variables": ["region"],
+    }))
+    .await;
+    assert_eq!(keys, ["A"]);
+    assert_eq!(tasks[0]["processInstanceId"], ids["A"]);
+    // Only the variables asked for.
+    assert_eq!(
+        tasks[0]["variables"],
+        json!({"region": {"type": "String", "value": "EU", "valueInfo": {}}})
+    );
+    // A business key; the 1 ms lock of the last fetch has expired meanwhile.
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let (keys, tasks) = fetch(json!({
+        "topicName": "ship", "lockDuration": 1, "businessKey": "C", "variables": [],
+    }))
+    .await;
+    assert_eq!(keys, ["C"]);
+    assert_eq!(tasks[0]["variables"], json!({}));
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    let (keys, _) = fetch(json!({
+        "topicName": "ship", "lockDuration": 1,
+        "processDefinitionKeyIn": ["bill"],
+    }))
+    .await;
+    assert_eq!(keys, ["D"]);
+    tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    // No filter: all four, with every variable.
+    let (keys, tasks) = fetch(json!({"topicName": "ship", "lockDuration": 60_000})).await;
+    assert_eq!(keys, ["A", "B", "C", "D"]);
+    for t in tasks.as_array().cloned().unwrap_or_default() {
+        let vars = t["variables"].as_object().cloned().unwrap_or_default();
+        let mut names: Vec<&String> = vars.keys().collect();
+        names.sort();
+        assert_eq!(names, ["note", "region", "weight"]);
+    }
 }

@@ -61,8 +61,18 @@ impl Machine<'_, '_> {
                         variables.set(&name, value);
                     }
                 }
-                VarMapping::One { source, target, .. } => {
+                VarMapping::One {
+                    source,
+                    target,
+                    local,
+                } => {
                     let value = match source {
+                        // `local="true"` reads the call activity's own variables only.
+                        MappingSource::Variable(name) if *local => self
+                            .inst
+                            .token(token)
+                            .and_then(|t| t.vars.get(name).cloned())
+                            .unwrap_or(Value::Null),
                         MappingSource::Variable(name) => scope::lookup(self.inst, token, name)
                             .cloned()
                             .unwrap_or(Value::Null),

@@ -61,6 +61,21 @@ pub struct ServeArgs {
     /// their `camunda:historyTimeToLive` has passed; 0 turns them off [default: 300].
     #[arg(long, env = "PROCOS_HISTORY_CLEANUP_INTERVAL")]
     pub history_cleanup_interval: Option<u64>,
+    /// The root process: after deploying, start the latest version of this process key
+    /// unless an instance of it is already running [default: none].
+    #[arg(long, env = "PROCOS_ROOT_PROCESS")]
+    pub root_process: Option<String>,
+    /// On SIGTERM, correlate this message to the root process instance before draining
+    /// [default: none].
+    #[arg(long, env = "PROCOS_SHUTDOWN_MESSAGE")]
+    pub shutdown_message: Option<String>,
+    /// The `system_mode` variable the root process starts with [default: production].
+    #[arg(long, env = "PROCOS_SYSTEM_MODE")]
+    pub system_mode: Option<String>,
+    /// Also run the bundled workers (AI and generic) in this process, polling this
+    /// server over loopback; they read their settings as `procos worker` does.
+    #[arg(long, env = "PROCOS_WITH_WORKERS")]
+    pub with_workers: bool,
 }
 
 /// Text that must never be shown: `Debug` writes `***`. clap keeps `--auth-users` as
@@ -151,6 +166,10 @@ struct FileConfig {
     users: Option<Vec<User>>,
     cors_origins: Option<Vec<String>>,
     history_cleanup_interval: Option<u64>,
+    root_process: Option<String>,
+    shutdown_message: Option<String>,
+    system_mode: Option<String>,
+    with_workers: Option<bool>,
 }
 
 /// The effective configuration.
@@ -176,6 +195,14 @@ pub struct Config {
     pub cors_origins: Vec<String>,
     /// Seconds between history clean-ups; 0 = never.
     pub history_cleanup_interval: u64,
+    /// The process key started at boot unless already running.
+    pub root_process: Option<String>,
+    /// The message correlated to the root instance on SIGTERM.
+    pub shutdown_message: Option<String>,
+    /// The root process's `system_mode` variable.
+    pub system_mode: String,
+    /// Run the bundled workers in-process.
+    pub with_workers: bool,
 }
 
 impl Config {
@@ -244,6 +271,14 @@ impl Config {
                 .history_cleanup_interval
                 .or(file.history_cleanup_interval)
                 .unwrap_or(300),
+            root_process: args.root_process.clone().or(file.root_process),
+            shutdown_message: args.shutdown_message.clone().or(file.shutdown_message),
+            system_mode: args
+                .system_mode
+                .clone()
+                .or(file.system_mode)
+                .unwrap_or_else(|| "production".to_owned()),
+            with_workers: args.with_workers || file.with_workers.unwrap_or(false),
         })
     }
 }
@@ -342,6 +377,10 @@ mod tests {
             auth_users: None,
             cors_origins: Vec::new(),
             history_cleanup_interval: None,
+            root_process: None,
+            shutdown_message: None,
+            system_mode: None,
+            with_workers: false,
         };
         let config = Config::load(&args).unwrap();
         assert_eq!(config.users.len(), 1);

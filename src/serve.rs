@@ -5,8 +5,11 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use anyhow::Context;
+use procos_engine::service::instances::RootProcess;
+use procos_engine::service::messages::Correlate;
 use procos_engine::service::{Engine, EngineConfig, SystemClock};
 use procos_engine::store::{self, StoreKind};
+use procos_engine::value::{Value, Variables};
 use procos_rest::RestConfig;
 
 use crate::config::{redact, Config};
@@ -49,6 +52,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     tracing::info!(phase = "deploy", folder = %config.processes.display(), "deploying the processes folder");
     let deployed = watch::deploy_all(&engine, &config.processes).await;
     tracing::info!(files = deployed, "processes folder deployed");
+
+    let root_instance = match &config.root_process {
+        Some(key) => start_root_process(&engine, key, &config.system_mode).await,
+        None => None,
+    };
 
     tracing::info!(phase = "jobs", "starting the job executor");
     let jobs = tokio::spawn(engine.clone().run_job_executor());
@@ -108,9 +116,13 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         "ready"
     );
     let drain_engine = engine.clone();
+    let shutdown_message = config.shutdown_message.clone();
     axum::serve(listener, app)
         .with_graceful_shutdown(async move {
             shutdown_signal().await;
+            if let (Some(message), Some(instance)) = (shutdown_message, root_instance) {
+                send_shutdown_message(&drain_engine, &message, &instance).await;
+            }
             tracing::info!("stopping: no new work; answering waiting long polls");
             drain_engine.drain();
         })
@@ -129,6 +141,56 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The microkernel's phase after deploying: the root process runs, started now unless an
+/// instance already runs (on this node or another one sharing the database). A failure
+/// is logged, not fatal: the API still serves, and the operator can start it by hand.
+async fn start_root_process(engine: &Engine, key: &str, system_mode: &str) -> Option<String> {
+    tracing::info!(phase = "root", process = key, "starting the root process");
+    let startup_time = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs() as i64);
+    let mut variables = Variables::new();
+    variables.set("system_mode", Value::String(system_mode.to_owned()));
+    variables.set(
+        "kernel_version",
+        Value::String(env!("CARGO_PKG_VERSION").to_owned()),
+    );
+    variables.set("startup_time", Value::Long(startup_time));
+    match engine.ensure_running(key, variables).await {
+        Ok(RootProcess::Started(id)) => {
+            tracing::info!(process = key, instance = %id, "root process started");
+            Some(id)
+        }
+        Ok(RootProcess::AlreadyRunning(id)) => {
+            tracing::info!(process = key, instance = %id, "root process already running");
+            Some(id)
+        }
+        Err(e) => {
+            tracing::error!(process = key, error = %e, "cannot start the root process");
+            None
+        }
+    }
+}
+
+/// Tells the root process that the system shuts down, before the node drains.
+async fn send_shutdown_message(engine: &Engine, message: &str, instance: &str) {
+    let correlate = Correlate {
+        message: message.to_owned(),
+        instance_id: Some(instance.to_owned()),
+        ..Correlate::default()
+    };
+    match engine.correlate(&correlate).await {
+        Ok(_) => tracing::info!(
+            message,
+            instance,
+            "shutdown message delivered to the root process"
+        ),
+        Err(e) => {
+            tracing::warn!(message, instance, error = %e, "the root process did not take the shutdown message")
+        }
+    }
 }
 
 async fn shutdown_signal() {

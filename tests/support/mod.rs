@@ -346,13 +346,24 @@ impl Server {
 
     /// Another node on the same store whose own processes folder holds `files`.
     pub async fn another_node_with_processes(&self, name: &str, files: &[(&str, &str)]) -> Server {
+        self.another_node_with_processes_and_args(name, files, &[])
+            .await
+    }
+
+    /// Another node on the same store, with its own processes and extra flags.
+    pub async fn another_node_with_processes_and_args(
+        &self,
+        name: &str,
+        files: &[(&str, &str)],
+        args: &[&str],
+    ) -> Server {
         let dir = Arc::new(TempDir::new());
         let processes = dir.path().join("processes");
         fs::create_dir_all(&processes).expect("create processes/");
         for (file, content) in files {
             fs::write(processes.join(file), content).expect("write a file");
         }
-        Server::start_on(&self.store, self.db.clone(), dir, name, &[]).await
+        Server::start_on(&self.store, self.db.clone(), dir, name, args).await
     }
 
     async fn start_on(

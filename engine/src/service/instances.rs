@@ -247,3 +247,51 @@ impl Engine {
         })
     }
 }
+
+/// What [`Engine::ensure_running`] found or did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RootProcess {
+    /// An instance of the process was already running.
+    AlreadyRunning(String),
+    /// This call started one.
+    Started(String),
+}
+
+impl Engine {
+    /// Starts the latest version of the process `key` (without tenant) unless an
+    /// instance of it is already running. Nodes sharing a database serialize on the
+    /// deployment lock, so only one of them starts it.
+    pub async fn ensure_running(
+        &self,
+        key: &str,
+        variables: Variables,
+    ) -> ServiceResult<RootProcess> {
+        transact!(self, work, {
+            work.tx().lock_deployments().await?;
+            let running = self
+                .store
+                .instances(&Query::all().eq("definition_key", key))
+                .await?;
+            if let Some(instance) = running.first() {
+                return Ok(RootProcess::AlreadyRunning(instance.id.clone()));
+            }
+            let Some(row) = work.tx().latest_definition(key, None).await? else {
+                return Err(ServiceError::NotFound(format!(
+                    "no deployed process definition with key '{key}'"
+                )));
+            };
+            let deployed = work.definition(&row.id).await?;
+            let started = work
+                .start(
+                    deployed,
+                    Start {
+                        variables: variables.clone(),
+                        ..Start::default()
+                    },
+                    None,
+                )
+                .await?;
+            Ok(RootProcess::Started(started.id))
+        })
+    }
+}

@@ -18,6 +18,7 @@ on_both_stores!(
     eight_workers_lock_every_task_exactly_once,
     concurrent_deployments_of_one_file_make_one_version_and_of_changes_one_version_each,
     parallel_branches_completed_at_the_same_moment_join_exactly_once,
+    many_call_activities_started_at_once_each_start_their_child,
 );
 on_postgres!(
     two_nodes_on_one_database_share_the_work_without_handing_out_a_task_twice,
@@ -515,6 +516,42 @@ async fn parallel_branches_completed_at_the_same_moment_join_exactly_once(store:
             .await,
             count as i64,
             "{activity}"
+        );
+    }
+}
+
+async fn many_call_activities_started_at_once_each_start_their_child(store: Store) {
+    let server = Server::start(&store).await;
+    server
+        .deploy("child.bpmn", &bpmn::one_task("child", "child-work"))
+        .await;
+    server
+        .deploy("parent.bpmn", &bpmn::caller("parent", "child"))
+        .await;
+    // More commands at once than the server has database connections.
+    let count = 48;
+    let parents = start_many(&[&server], "parent", count, count).await;
+    assert_eq!(parents.len(), count);
+
+    let tasks = server
+        .fetch("w", "child-work", count as u32 + 1, 60_000)
+        .await;
+    assert_eq!(tasks.len(), count);
+    for task in &tasks {
+        server
+            .complete(task["id"].as_str().expect("an id"), "w", json!({}))
+            .await
+            .expect(204);
+    }
+    for key in ["parent", "child"] {
+        assert_eq!(
+            server
+                .count(&format!(
+                    "/history/process-instance/count?processDefinitionKey={key}&completed=true"
+                ))
+                .await,
+            count as i64,
+            "{key}"
         );
     }
 }

@@ -115,3 +115,17 @@ pub fn parallel_pair(key: &str) -> String {
         ),
     )
 }
+
+/// start → call activity `call` starting the latest `child` → end.
+pub fn caller(key: &str, child: &str) -> String {
+    definitions(
+        key,
+        &format!(
+            r#"    <bpmn:startEvent id="start" />
+    <bpmn:callActivity id="call" calledElement="{child}" />
+    <bpmn:endEvent id="end" />
+    <bpmn:sequenceFlow id="f1" sourceRef="start" targetRef="call" />
+    <bpmn:sequenceFlow id="f2" sourceRef="call" targetRef="end" />"#
+        ),
+    )
+}

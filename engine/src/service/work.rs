@@ -359,7 +359,7 @@ impl<'e> Work<'e> {
         let parent_def = self.deployed(parent).ok_or_else(|| {
             ServiceError::NotFound(format!("Process instance with id {parent} does not exist"))
         })?;
-        let deployed = Self::resolve_called(self.engine, &parent_def, &call).await?;
+        let deployed = self.resolve_called(&parent_def, &call).await?;
         let parent_id: Id = parent.parse().map_err(|_| {
             ServiceError::NotFound(format!("Process instance with id {parent} does not exist"))
         })?;
@@ -378,9 +378,11 @@ impl<'e> Work<'e> {
         Ok(())
     }
 
-    /// The definition a call activity starts, by its binding.
+    /// The definition a call activity starts, by its binding; read through this
+    /// transaction, like every read of a command (see
+    /// [`Definitions::get_in`](super::Definitions::get_in)).
     async fn resolve_called(
-        engine: &Engine,
+        &mut self,
         parent: &Deployed,
         call: &crate::runtime::CallSpec,
     ) -> ServiceResult<Arc<Deployed>> {
@@ -392,7 +394,7 @@ impl<'e> Work<'e> {
             .or_else(|| parent.row.tenant_id.clone());
         let mut q = Query::all().eq("key", call.key.as_str());
         q.order = vec![("version", Order::Desc)];
-        let rows = engine.store.definitions(&q).await?;
+        let rows = self.tx.definitions(&q).await?;
         let same_tenant = |d: &&crate::store::DefinitionRow| d.tenant_id == tenant;
         let found = match call.binding {
             CallBinding::Latest => rows.iter().find(same_tenant),
@@ -425,7 +427,8 @@ impl<'e> Work<'e> {
                 }
             ))
         })?;
-        engine.definitions.get(&row.id).await
+        let id = row.id.clone();
+        self.definition(&id).await
     }
 
     /// Cancels a called instance whose call activity was interrupted.

@@ -605,6 +605,11 @@ impl Tx for BackendTx {
             .await?)
     }
 
+    async fn definitions(&mut self, q: &Query) -> StoreResult<Vec<DefinitionRow>> {
+        let mut qb = select_query(Table::Definition.name(), q);
+        Ok(qb.build_query_as::<DefinitionRow>().fetch_all(&mut *self.tx).await?)
+    }
+
     async fn persist(&mut self, w: &InstanceWrite) -> StoreResult<()> {
         let tx = &mut self.tx;
         match &w.instance {

@@ -370,6 +370,9 @@ pub trait Tx: Send {
     async fn job(&mut self, id: &str) -> StoreResult<Option<JobRow>>;
     /// A definition.
     async fn definition(&mut self, id: &str) -> StoreResult<Option<DefinitionRow>>;
+    /// Definitions matching `q`, read inside the transaction (a command must not take a
+    /// second connection from the pool while it holds one).
+    async fn definitions(&mut self, q: &Query) -> StoreResult<Vec<DefinitionRow>>;
 
     /// Writes what a command produced.
     async fn persist(&mut self, write: &InstanceWrite) -> StoreResult<()>;

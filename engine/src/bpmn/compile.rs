@@ -300,6 +300,10 @@ impl<'g, 'a> ProcessBuilder<'g, 'a> {
             );
         }
         let task_priority = ext_expression(process, "taskPriority", self.problems);
+        let process_listeners: Vec<_> = listeners(process, self.problems)
+            .into_iter()
+            .filter(|l| !l.task)
+            .collect();
 
         self.collect(process, None);
         let flows = self.build_flows();
@@ -328,6 +332,7 @@ impl<'g, 'a> ProcessBuilder<'g, 'a> {
             documentation: process
                 .bpmn_child("documentation")
                 .map(|d| d.trimmed_text().to_owned()),
+            listeners: process_listeners,
             reach: Reachability::compute(&nodes, &flows),
             has_conditional_events: nodes.iter().any(|n| {
                 matches!(

@@ -58,6 +58,9 @@ pub struct ProcessGraph {
     /// True when some event waits for a condition: only then do variable changes need
     /// re-evaluating.
     pub has_conditional_events: bool,
+    /// Execution listeners on the `<process>` element: start when an instance starts, end
+    /// when it ends.
+    pub listeners: Vec<Listener>,
 }
 
 impl ProcessGraph {

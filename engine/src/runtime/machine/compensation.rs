@@ -253,7 +253,7 @@ impl Machine<'_, '_> {
             )));
         };
         let scope = self.scope_of(host);
-        self.cancel(host);
+        self.cancel(host)?;
         self.enter_triggered(boundary, scope, Vec::new());
         Ok(())
     }

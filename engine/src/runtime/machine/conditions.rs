@@ -81,7 +81,7 @@ impl Machine<'_, '_> {
                     if self.steps > MAX_STEPS {
                         return Err(RuntimeError::Runaway(MAX_STEPS));
                     }
-                    self.fire_condition(owner, Some(sub), node);
+                    self.fire_condition(owner, Some(sub), node)?;
                 }
             }
         }
@@ -178,13 +178,18 @@ impl Machine<'_, '_> {
             sub = Some(id);
         }
         if holds {
-            self.fire_condition(owner, sub, node);
+            self.fire_condition(owner, sub, node)?;
         }
         Ok(holds && interrupting)
     }
 
     /// The condition of `node` holds for `owner`: the event fires.
-    fn fire_condition(&mut self, owner: Id, sub: Option<Id>, node: NodeIdx) {
+    fn fire_condition(
+        &mut self,
+        owner: Id,
+        sub: Option<Id>,
+        node: NodeIdx,
+    ) -> Result<(), RuntimeError> {
         let g = self.g;
         let catch = g.node(node);
         let owner_parent = self.inst.token(owner).and_then(|t| t.parent);
@@ -206,20 +211,23 @@ impl Machine<'_, '_> {
             NodeKind::Boundary { interrupting, .. } => {
                 let scope = owner_parent.unwrap_or(self.inst.id);
                 if *interrupting {
-                    self.cancel(owner);
+                    self.cancel(owner)?;
                 }
                 self.enter_triggered(node, scope, Vec::new());
             }
             NodeKind::StartEvent { interrupting, .. } => {
-                let Some(esp) = catch.parent else { return };
+                let Some(esp) = catch.parent else {
+                    return Ok(());
+                };
                 if *interrupting {
-                    self.interrupt(owner);
+                    self.interrupt(owner)?;
                 }
                 let esp_token = self.new_token(esp, owner, Wait::Scope);
                 self.enter_triggered(node, esp_token, Vec::new());
             }
             _ => {}
         }
+        Ok(())
     }
 }
 

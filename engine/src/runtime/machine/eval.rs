@@ -139,6 +139,24 @@ impl Machine<'_, '_> {
         Ok(())
     }
 
+    /// Runs the execution listeners of the `<process>` element for `event`.
+    pub(super) fn run_process_listeners(
+        &mut self,
+        event: ListenerEvent,
+    ) -> Result<(), RuntimeError> {
+        let g = self.g;
+        let root = self.inst.id;
+        for listener in g.listeners.iter().filter(|l| l.event == event) {
+            crate::script::run(&listener.action, &mut self.context(root)).map_err(|source| {
+                RuntimeError::Expression {
+                    element: g.key.clone(),
+                    source,
+                }
+            })?;
+        }
+        Ok(())
+    }
+
     pub(super) fn condition(
         &mut self,
         token: Id,

@@ -63,12 +63,13 @@ impl Machine<'_, '_> {
                     .map(|t| t.id)
                     .collect();
                 for other in others {
-                    self.cancel(other);
+                    self.cancel(other)?;
                 }
                 self.agenda
                     .retain(|op| !matches!(op, Op::Enter { scope: s, .. } if *s == scope));
                 if scope == self.inst.id {
                     self.end_token(token, false);
+                    self.run_process_listeners(ListenerEvent::End)?;
                     self.end_instance(EndState::Completed, Some(idx));
                 } else {
                     self.end_path(token);
@@ -156,7 +157,7 @@ impl Machine<'_, '_> {
                 ));
             }
         }
-        self.run_handler(handler, true, vars);
+        self.run_handler(handler, true, vars)?;
         Ok(())
     }
 
@@ -202,7 +203,7 @@ impl Machine<'_, '_> {
                     code.map_or(Value::Null, |c| Value::String(c.to_owned())),
                 ));
             }
-            self.run_handler(handler, interrupting == Some(true), vars);
+            self.run_handler(handler, interrupting == Some(true), vars)?;
         }
         Ok(())
     }
@@ -220,23 +221,24 @@ impl Machine<'_, '_> {
         handler: Handler,
         interrupting: bool,
         vars: Vec<(String, Value)>,
-    ) {
+    ) -> Result<(), RuntimeError> {
         match handler {
             Handler::Boundary { host, boundary } => {
                 let scope = self.scope_of(host);
                 if interrupting {
-                    self.cancel(host);
+                    self.cancel(host)?;
                 }
                 self.enter_triggered(boundary, scope, vars);
             }
             Handler::EventSubprocess { scope, esp, start } => {
                 if interrupting {
-                    self.interrupt(scope);
+                    self.interrupt(scope)?;
                 }
                 let esp_token = self.new_token(esp, scope, Wait::Scope);
                 self.enter_triggered(start, esp_token, vars);
             }
         }
+        Ok(())
     }
 
     /// Creates a token at a catching event that has already fired and lets it leave.
@@ -351,7 +353,7 @@ impl Machine<'_, '_> {
             NodeKind::Boundary { interrupting, .. } => {
                 let scope = owner_parent.unwrap_or(self.inst.id);
                 if *interrupting {
-                    self.cancel(owner);
+                    self.cancel(owner)?;
                 }
                 self.enter_triggered(sub.node, scope, vars);
             }
@@ -360,7 +362,7 @@ impl Machine<'_, '_> {
                     return Err(RuntimeError::UnknownSubscription(sub_id));
                 };
                 if *interrupting {
-                    self.interrupt(owner);
+                    self.interrupt(owner)?;
                 }
                 let esp_token = self.new_token(esp, owner, Wait::Scope);
                 self.enter_triggered(sub.node, esp_token, vars);

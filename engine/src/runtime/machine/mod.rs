@@ -143,6 +143,7 @@ pub(super) fn start(
         let mut m = Machine::new(graph, &mut inst, env);
         m.out.variables = changes;
         m.fresh.push(id);
+        m.run_process_listeners(ListenerEvent::Start)?;
         m.agenda.push(Op::Enter {
             node: at,
             scope: id,
@@ -313,8 +314,9 @@ impl<'a, 'e> Machine<'a, 'e> {
                 let root = self.inst.id;
                 let children: Vec<Id> = self.inst.children(root).map(|t| t.id).collect();
                 for child in children {
-                    self.cancel(child);
+                    self.cancel(child)?;
                 }
+                self.run_process_listeners(ListenerEvent::End)?;
                 self.end_instance(EndState::ExternallyTerminated, None);
             }
         }
@@ -491,11 +493,13 @@ impl<'a, 'e> Machine<'a, 'e> {
         }
     }
 
-    /// Cancels a token and everything inside it, innermost first.
-    fn cancel(&mut self, id: Id) {
+    /// Cancels a token and everything inside it, innermost first. The end listeners of a
+    /// cancelled activity run, as Camunda runs them when an activity is interrupted or
+    /// deleted.
+    fn cancel(&mut self, id: Id) -> Result<(), RuntimeError> {
         let children: Vec<Id> = self.inst.children(id).map(|t| t.id).collect();
         for child in children {
-            self.cancel(child);
+            self.cancel(child)?;
         }
         // Handlers running for a cancelled throw event go with it.
         let dependents: Vec<Id> = self
@@ -511,17 +515,27 @@ impl<'a, 'e> Machine<'a, 'e> {
             .map(|t| t.id)
             .collect();
         for dependent in dependents {
-            self.cancel(dependent);
+            self.cancel(dependent)?;
+        }
+        if let Some(t) = self.inst.token(id) {
+            // A token waiting to start never started; one waiting to leave already ran
+            // its end listeners; a multi-instance body has none of its own.
+            let started = !matches!(t.wait, Wait::AsyncBefore | Wait::AsyncAfter);
+            if let (Some(idx), true, false) = (t.node, started, t.body) {
+                let g = self.g;
+                self.run_listeners(id, g.node(idx), ListenerEvent::End)?;
+            }
         }
         self.end_token(id, true);
+        Ok(())
     }
 
     /// Cancels everything running inside `scope` and the event subprocess starts it
     /// listens to, as an interrupting event does; the scope itself stays.
-    fn interrupt(&mut self, scope: Id) {
+    fn interrupt(&mut self, scope: Id) -> Result<(), RuntimeError> {
         let children: Vec<Id> = self.inst.children(scope).map(|t| t.id).collect();
         for child in children {
-            self.cancel(child);
+            self.cancel(child)?;
         }
         self.agenda
             .retain(|op| !matches!(op, Op::Enter { scope: s, .. } if *s == scope));
@@ -539,6 +553,7 @@ impl<'a, 'e> Machine<'a, 'e> {
                 self.out.effects.push(Effect::SubscriptionClosed { id });
             }
         }
+        Ok(())
     }
 
     // ----- entering and leaving nodes ------------------------------------------------
@@ -836,7 +851,10 @@ impl<'a, 'e> Machine<'a, 'e> {
             return self.compensation_done(report_to);
         }
         match t.node {
-            None => self.end_instance(EndState::Completed, None),
+            None => {
+                self.run_process_listeners(ListenerEvent::End)?;
+                self.end_instance(EndState::Completed, None);
+            }
             Some(idx) => match &self.g.node(idx).kind {
                 NodeKind::SubProcess(sub) if sub.event_subprocess => self.end_path(scope),
                 _ => self.leave(scope)?,

@@ -161,7 +161,7 @@ impl Machine<'_, '_> {
         if done_by_condition || completed >= total {
             let others: Vec<Id> = self.inst.children(body).map(|t| t.id).collect();
             for other in others {
-                self.cancel(other);
+                self.cancel(other)?;
             }
             self.agenda
                 .retain(|op| !matches!(op, Op::EnterInner { body: b, .. } if *b == body));

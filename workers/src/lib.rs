@@ -4,6 +4,7 @@
 //! reports tasks over the `engine-rest` API lives in `client`; the bundled workers
 //! (`ai`, `generic`) are sets of handlers subscribed to topics.
 
+pub mod ai;
 pub mod task;
 
 pub use task::{Handler, Outcome, Task, TypedValue, Variables};

@@ -1,6 +1,6 @@
 //! BPMN processes the tests deploy, written out here so each test shows what it runs.
 
-fn definitions(key: &str, body: &str) -> String {
+pub fn definitions(key: &str, body: &str) -> String {
     format!(
         r#"<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"

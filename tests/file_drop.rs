@@ -135,4 +135,16 @@ async fn files_present_at_boot_are_deployed_once_even_across_restarts(store: Sto
     assert_eq!(server.count("/deployment/count").await, 2);
     let a = server.get("/process-definition/key/a").await.expect(200);
     assert_eq!(a.json["version"], 1);
+
+    // A file changed while the server was down is a new version at the next boot.
+    server.kill9();
+    drop_file(
+        &server,
+        "a.bpmn",
+        &bpmn::one_task_renamed("a", "t", "Changed"),
+    );
+    server.restart().await;
+    let a = server.get("/process-definition/key/a").await.expect(200);
+    assert_eq!(a.json["version"], 2);
+    assert_eq!(server.count("/process-definition/count?key=b").await, 1);
 }

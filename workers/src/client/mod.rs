@@ -22,6 +22,7 @@ mod backoff;
 mod config;
 mod engine;
 mod error;
+mod handler_fn;
 mod worker;
 
 #[cfg(test)]
@@ -33,4 +34,5 @@ pub use config::{
 };
 pub use engine::{EngineClient, EngineInfo, FailureReport, FetchTopic};
 pub use error::ClientError;
+pub use handler_fn::handler_fn;
 pub use worker::Worker;

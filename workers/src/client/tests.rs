@@ -216,26 +216,12 @@ async fn action(
     }
 }
 
-/// A handler from a closure.
-struct FnHandler<F>(F);
-
-#[async_trait::async_trait]
-impl<F, Fut> Handler for FnHandler<F>
-where
-    F: Fn(Task) -> Fut + Send + Sync,
-    Fut: Future<Output = Outcome> + Send,
-{
-    async fn handle(&self, task: &Task) -> Outcome {
-        (self.0)(task.clone()).await
-    }
-}
-
 fn handler<F, Fut>(f: F) -> Arc<dyn Handler>
 where
     F: Fn(Task) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Outcome> + Send + 'static,
 {
-    Arc::new(FnHandler(f))
+    handler_fn(f)
 }
 
 fn completes() -> Arc<dyn Handler> {
@@ -758,34 +744,33 @@ async fn shutdown_abandons_the_long_poll_lets_handlers_finish_and_unlocks_the_re
     let mut c = config(&url);
     c.async_response_timeout_ms = 60_000;
     c.shutdown_grace_ms = 500;
-    let started = Arc::new(AtomicUsize::new(0));
-    let h = {
-        let started = started.clone();
-        handler(move |task| {
-            started.fetch_add(1, Ordering::SeqCst);
-            async move {
-                let work = if task.id == "stuck" { 60_000 } else { 300 };
-                tokio::time::sleep(Duration::from_millis(work)).await;
-                Outcome::complete(Variables::new())
-            }
-        })
-    };
-    let mut worker = Worker::new(c.clone()).expect("a worker");
-    worker.subscribe("t", h, TopicOptions::default());
     // An idle worker in a long poll stops at once.
+    let mut worker = Worker::new(c.clone()).expect("a worker");
+    worker.subscribe("t", completes(), TopicOptions::default());
     let running = Running::start(worker);
     eventually("a long poll", || !fake.calls("fetchAndLock").is_empty()).await;
     let took = running.stop().await;
     assert!(took < Duration::from_secs(2), "{took:?}");
 
+    // A busy one: "quick" finishes within the grace period, "stuck" does not.
+    struct SetOnDrop(Arc<AtomicUsize>);
+    impl Drop for SetOnDrop {
+        fn drop(&mut self) {
+            self.0.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+    let started = Arc::new(AtomicUsize::new(0));
+    let dropped = Arc::new(AtomicUsize::new(0));
     let mut worker = Worker::new(c).expect("a worker");
     worker.subscribe(
         "t",
         {
-            let started = started.clone();
+            let (started, dropped) = (started.clone(), dropped.clone());
             handler(move |task| {
                 started.fetch_add(1, Ordering::SeqCst);
+                let guard = SetOnDrop(dropped.clone());
                 async move {
+                    let _guard = guard;
                     let work = if task.id == "stuck" { 60_000 } else { 300 };
                     tokio::time::sleep(Duration::from_millis(work)).await;
                     Outcome::complete(Variables::new())
@@ -805,6 +790,8 @@ async fn shutdown_abandons_the_long_poll_lets_handlers_finish_and_unlocks_the_re
     assert_eq!(fake.calls("stuck/unlock").len(), 1);
     assert!(fake.calls("stuck/complete").is_empty());
     assert_eq!(fake.calls("stuck/unlock")[0].body, Json::Null, "no body");
+    // The stuck handler was cancelled, not left running.
+    assert_eq!(dropped.load(Ordering::SeqCst), 2);
 }
 
 #[tokio::test]

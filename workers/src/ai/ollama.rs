@@ -68,7 +68,7 @@ impl OllamaProvider {
     pub async fn list_models(&self) -> Result<Vec<String>, ProviderError> {
         let url = http::join(&self.config.base_url, "api/tags");
         let timeout = Duration::from_millis(self.config.health_timeout_ms);
-        let answer = http::send(KIND, self.http.get(&url), timeout).await?;
+        let answer = http::send(KIND, &url, self.http.get(&url), timeout).await?;
         if !answer.status.is_success() {
             return Err(ProviderError::from_status(
                 KIND,
@@ -109,10 +109,10 @@ impl OllamaProvider {
         let healthy = result.is_ok();
         match (&result, cached.map(|(_, h)| h)) {
             (Err(e), Some(true) | None) => {
-                tracing::warn!(url = %self.config.base_url, error = %e, "Ollama is not available")
+                tracing::warn!(url = %http::safe_url(&self.config.base_url), error = %e, "Ollama is not available")
             }
             (Ok(models), Some(false) | None) => {
-                tracing::info!(url = %self.config.base_url, models = models.len(), "Ollama is available")
+                tracing::info!(url = %http::safe_url(&self.config.base_url), models = models.len(), "Ollama is available")
             }
             _ => {}
         }
@@ -153,8 +153,8 @@ impl OllamaProvider {
         };
         let url = http::join(&self.config.base_url, path);
         let timeout = Duration::from_millis(self.config.timeout_ms);
-        tracing::debug!(%url, model, "calling Ollama");
-        let answer = http::send(KIND, self.http.post(&url).json(&body), timeout).await?;
+        tracing::debug!(url = %http::safe_url(&url), model, "calling Ollama");
+        let answer = http::send(KIND, &url, self.http.post(&url).json(&body), timeout).await?;
         if !answer.status.is_success() {
             return Err(ProviderError::from_status(
                 KIND,

@@ -87,9 +87,10 @@ impl OpenAiProvider {
         }
         let url = http::join(&self.config.base_url, "chat/completions");
         let timeout = Duration::from_millis(self.config.timeout_ms);
-        tracing::debug!(%url, model, "calling OpenAI chat completions");
+        tracing::debug!(url = %http::safe_url(&url), model, "calling OpenAI chat completions");
         let answer = http::send(
             KIND,
+            &url,
             self.http
                 .post(&url)
                 .bearer_auth(self.config.api_key.expose())

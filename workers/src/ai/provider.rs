@@ -182,6 +182,7 @@ impl ProviderError {
     /// A transport error (timeout, connection refused, broken body) of a call to `url`.
     pub(crate) fn from_reqwest(
         provider: ProviderKind,
+        url: &str,
         err: &reqwest::Error,
         timeout: Duration,
     ) -> Self {
@@ -189,19 +190,19 @@ impl ProviderError {
         if err.is_timeout() {
             ProviderError::transient(
                 provider,
-                format!("no answer within {} ms (timeout)", timeout.as_millis()),
+                format!("no answer from {url} within {} ms (timeout)", timeout.as_millis()),
                 detail,
             )
         } else if err.is_connect() {
-            ProviderError::transient(provider, "the server is unreachable", detail)
+            ProviderError::transient(provider, format!("{url} is unreachable"), detail)
         } else if err.is_builder() {
             ProviderError::permanent(
                 provider,
-                "the request cannot be built (check the base URL)",
+                format!("the request to {url} cannot be built (check the base URL)"),
                 detail,
             )
         } else {
-            ProviderError::transient(provider, "the call failed", detail)
+            ProviderError::transient(provider, format!("the call to {url} failed"), detail)
         }
     }
 

@@ -89,7 +89,7 @@ impl AiService {
             ProviderKind::Ollama if !self.config.ollama.enabled => "Ollama is disabled".to_owned(),
             ProviderKind::Ollama => format!(
                 "Ollama at {} does not answer GET /api/tags",
-                self.config.ollama.base_url
+                http::safe_url(&self.config.ollama.base_url)
             ),
         }
     }

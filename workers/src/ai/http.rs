@@ -27,17 +27,10 @@ pub(crate) async fn send(
     let fail = |e: reqwest::Error| {
         ProviderError::from_reqwest(provider, &safe_url(url), &e.without_url(), timeout)
     };
-    let response = request
-        .timeout(timeout)
-        .send()
-        .await
-        .map_err(fail)?;
+    let response = request.timeout(timeout).send().await.map_err(fail)?;
     let status = response.status();
     let headers = response.headers().clone();
-    let body = response
-        .text()
-        .await
-        .map_err(fail)?;
+    let body = response.text().await.map_err(fail)?;
     Ok(Answer {
         status,
         headers,
@@ -89,6 +82,9 @@ mod tests {
             safe_url("https://user:secret@ollama.example:8443/base?token=x#f"),
             "https://ollama.example:8443/base"
         );
-        assert_eq!(join("http://h:1/v1/", "/chat/completions"), "http://h:1/v1/chat/completions");
+        assert_eq!(
+            join("http://h:1/v1/", "/chat/completions"),
+            "http://h:1/v1/chat/completions"
+        );
     }
 }

@@ -190,7 +190,10 @@ impl ProviderError {
         if err.is_timeout() {
             ProviderError::transient(
                 provider,
-                format!("no answer from {url} within {} ms (timeout)", timeout.as_millis()),
+                format!(
+                    "no answer from {url} within {} ms (timeout)",
+                    timeout.as_millis()
+                ),
                 detail,
             )
         } else if err.is_connect() {

@@ -5,7 +5,6 @@
 
 mod support;
 use procos_engine::runtime::Command;
-use procos_engine::value::Value;
 use support::*;
 
 fn xml(definitions_xml: &str) -> String {

@@ -6,6 +6,7 @@
 
 pub mod ai;
 pub mod client;
+pub mod generic;
 pub mod task;
 
 pub use task::{Handler, Outcome, Task, TypedValue, Variables};

@@ -50,7 +50,12 @@ use crate::task::Handler;
 
 mod common;
 pub mod config;
+pub mod data_transform;
+pub mod data_validation;
+pub mod email_validation;
+pub mod file_operation;
 pub mod http_request;
+pub mod input_validation;
 pub mod net_guard;
 #[cfg(test)]
 mod test_support;
@@ -59,8 +64,13 @@ mod tls;
 pub use config::{ConfigError, GenericConfig, HttpConfig, Secret, SmtpConfig, SmtpTls};
 
 /// Every topic the generic worker can serve.
-pub const TOPICS: [&str; 1] = [
+pub const TOPICS: [&str; 6] = [
     http_request::TOPIC,
+    input_validation::TOPIC,
+    data_validation::TOPIC,
+    email_validation::TOPIC,
+    data_transform::TOPIC,
+    file_operation::TOPIC,
 ];
 
 /// The handlers for the topics `config` selects (all of [`TOPICS`] by default), each
@@ -87,6 +97,16 @@ pub fn handlers(config: &GenericConfig) -> Vec<(String, Arc<dyn Handler>)> {
     for topic in &selected {
         let handler: Arc<dyn Handler> = match topic.as_str() {
             http_request::TOPIC => Arc::new(http_request::HttpRequestHandler::new(&config.http)),
+            input_validation::TOPIC => Arc::new(input_validation::InputValidationHandler::new(
+                config.schemas_dir.clone(),
+            )),
+            data_validation::TOPIC => Arc::new(data_validation::DataValidationHandler),
+            email_validation::TOPIC => Arc::new(email_validation::EmailValidationHandler),
+            data_transform::TOPIC => Arc::new(data_transform::DataTransformHandler),
+            file_operation::TOPIC => Arc::new(file_operation::FileOperationHandler::new(
+                config.files_dir.clone(),
+                config.files_max_bytes,
+            )),
             _ => continue,
         };
         out.push((topic.clone(), handler));
@@ -104,10 +124,10 @@ mod tests {
         let names: Vec<&str> = all.iter().map(|(t, _)| t.as_str()).collect();
         assert_eq!(names, TOPICS);
         let some = handlers(&GenericConfig {
-            topics: vec!["http_request".to_owned(), "nonsense".to_owned()],
+            topics: vec!["data_transform".to_owned(), "nonsense".to_owned()],
             ..GenericConfig::default()
         });
         assert_eq!(some.len(), 1);
-        assert_eq!(some[0].0, "http_request");
+        assert_eq!(some[0].0, "data_transform");
     }
 }

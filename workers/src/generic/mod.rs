@@ -52,6 +52,7 @@ mod common;
 pub mod config;
 pub mod data_transform;
 pub mod data_validation;
+pub mod email_send;
 pub mod email_validation;
 pub mod file_operation;
 pub mod http_request;
@@ -64,8 +65,9 @@ mod tls;
 pub use config::{ConfigError, GenericConfig, HttpConfig, Secret, SmtpConfig, SmtpTls};
 
 /// Every topic the generic worker can serve.
-pub const TOPICS: [&str; 6] = [
+pub const TOPICS: [&str; 7] = [
     http_request::TOPIC,
+    email_send::TOPIC,
     input_validation::TOPIC,
     data_validation::TOPIC,
     email_validation::TOPIC,
@@ -97,6 +99,10 @@ pub fn handlers(config: &GenericConfig) -> Vec<(String, Arc<dyn Handler>)> {
     for topic in &selected {
         let handler: Arc<dyn Handler> = match topic.as_str() {
             http_request::TOPIC => Arc::new(http_request::HttpRequestHandler::new(&config.http)),
+            email_send::TOPIC => Arc::new(email_send::EmailSendHandler::new(
+                &config.smtp,
+                config.email_templates_dir.clone(),
+            )),
             input_validation::TOPIC => Arc::new(input_validation::InputValidationHandler::new(
                 config.schemas_dir.clone(),
             )),

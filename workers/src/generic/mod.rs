@@ -58,6 +58,7 @@ pub mod file_operation;
 pub mod http_request;
 pub mod input_validation;
 pub mod net_guard;
+pub mod system;
 #[cfg(test)]
 mod test_support;
 mod tls;
@@ -65,7 +66,7 @@ mod tls;
 pub use config::{ConfigError, GenericConfig, HttpConfig, Secret, SmtpConfig, SmtpTls};
 
 /// Every topic the generic worker can serve.
-pub const TOPICS: [&str; 7] = [
+pub const TOPICS: [&str; 12] = [
     http_request::TOPIC,
     email_send::TOPIC,
     input_validation::TOPIC,
@@ -73,6 +74,11 @@ pub const TOPICS: [&str; 7] = [
     email_validation::TOPIC,
     data_transform::TOPIC,
     file_operation::TOPIC,
+    "system_initialization",
+    "worker_management",
+    "health_monitoring",
+    "request_routing",
+    "system_shutdown",
 ];
 
 /// The handlers for the topics `config` selects (all of [`TOPICS`] by default), each
@@ -95,6 +101,7 @@ pub fn handlers(config: &GenericConfig) -> Vec<(String, Arc<dyn Handler>)> {
             .map(|t| (*t).to_owned())
             .collect()
     };
+    let engine = system::EngineApi::new(config);
     let mut out: Vec<(String, Arc<dyn Handler>)> = Vec::new();
     for topic in &selected {
         let handler: Arc<dyn Handler> = match topic.as_str() {
@@ -113,7 +120,14 @@ pub fn handlers(config: &GenericConfig) -> Vec<(String, Arc<dyn Handler>)> {
                 config.files_dir.clone(),
                 config.files_max_bytes,
             )),
-            _ => continue,
+            other => match system::SystemTopic::ALL.iter().find(|s| s.topic() == other) {
+                Some(kind) => Arc::new(system::SystemHandler::new(
+                    *kind,
+                    engine.clone(),
+                    selected.clone(),
+                )),
+                None => continue,
+            },
         };
         out.push((topic.clone(), handler));
     }

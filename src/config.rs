@@ -170,6 +170,13 @@ struct FileConfig {
     shutdown_message: Option<String>,
     system_mode: Option<String>,
     with_workers: Option<bool>,
+    /// The bundled workers' tables, read by `procos worker` and `--with-workers`
+    /// (`src/worker.rs`); accepted here so one file configures everything.
+    #[serde(rename = "ai")]
+    _ai: Option<toml::Table>,
+    /// See `_ai`.
+    #[serde(rename = "generic")]
+    _generic: Option<toml::Table>,
 }
 
 /// The effective configuration.
@@ -203,6 +210,8 @@ pub struct Config {
     pub system_mode: String,
     /// Run the bundled workers in-process.
     pub with_workers: bool,
+    /// The configuration file, which the bundled workers read too.
+    pub config_file: Option<PathBuf>,
 }
 
 impl Config {
@@ -279,6 +288,7 @@ impl Config {
                 .or(file.system_mode)
                 .unwrap_or_else(|| "production".to_owned()),
             with_workers: args.with_workers || file.with_workers.unwrap_or(false),
+            config_file: args.config.clone(),
         })
     }
 }

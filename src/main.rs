@@ -6,6 +6,7 @@ mod deploy;
 mod logging;
 mod serve;
 mod watch;
+mod worker;
 
 use std::process::ExitCode;
 

@@ -14,6 +14,7 @@ use procos_rest::RestConfig;
 
 use crate::config::{redact, Config};
 use crate::watch;
+use crate::worker;
 
 /// Runs the server until SIGTERM or Ctrl-C.
 pub async fn run(config: Config) -> anyhow::Result<()> {
@@ -115,6 +116,11 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
         ms = started.elapsed().as_millis() as u64,
         "ready"
     );
+    let workers = if config.with_workers {
+        start_workers(&config, bound)?
+    } else {
+        None
+    };
     let drain_engine = engine.clone();
     let shutdown_message = config.shutdown_message.clone();
     axum::serve(listener, app)
@@ -122,6 +128,14 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             shutdown_signal().await;
             if let (Some(message), Some(instance)) = (shutdown_message, root_instance) {
                 send_shutdown_message(&drain_engine, &message, &instance).await;
+            }
+            if let Some((stop, running)) = workers {
+                // The workers report what they finish while the API still answers.
+                tracing::info!("stopping the bundled workers");
+                stop.send(true).ok();
+                for worker in running {
+                    worker.await.ok();
+                }
             }
             tracing::info!("stopping: no new work; answering waiting long polls");
             drain_engine.drain();
@@ -141,6 +155,50 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
     store.close().await;
     tracing::info!("stopped");
     Ok(())
+}
+
+/// The bundled workers, polling this server over loopback: a stop switch and their tasks.
+type RunningWorkers = (
+    tokio::sync::watch::Sender<bool>,
+    Vec<tokio::task::JoinHandle<()>>,
+);
+
+/// `--with-workers`: the AI and generic workers run in this process and poll this server
+/// over loopback, as separate `procos worker` processes would.
+fn start_workers(
+    config: &Config,
+    bound: std::net::SocketAddr,
+) -> anyhow::Result<Option<RunningWorkers>> {
+    let host = if bound.ip().is_unspecified() {
+        std::net::SocketAddr::from(([127, 0, 0, 1], bound.port()))
+    } else {
+        bound
+    };
+    let url = format!("http://{host}/engine-rest");
+    // With authentication on, the workers log in as the first configured user.
+    let login = config
+        .users
+        .first()
+        .map(|u| (u.name.clone(), u.password.clone()));
+    let (stop, stopped) = tokio::sync::watch::channel(false);
+    let mut running = Vec::new();
+    for kind in [worker::Kind::Ai, worker::Kind::Generic] {
+        let args = worker::WorkerArgs {
+            engine_url: None,
+            worker_id: None,
+            max_tasks: None,
+            config: config.config_file.clone(),
+        };
+        let built = worker::build(kind, &args, Some((&url, login.clone())))?;
+        let stopped = stopped.clone();
+        running.push(tokio::spawn(async move {
+            if let Err(e) = built.run(stopped).await {
+                tracing::error!(error = %e, "a bundled worker stopped");
+            }
+        }));
+    }
+    tracing::info!(phase = "workers", "bundled workers polling over loopback");
+    Ok(Some((stop, running)))
 }
 
 /// The microkernel's phase after deploying: the root process runs, started now unless an
@@ -193,7 +251,8 @@ async fn send_shutdown_message(engine: &Engine, message: &str, instance: &str) {
     }
 }
 
-async fn shutdown_signal() {
+/// Resolves on SIGTERM or Ctrl-C.
+pub(crate) async fn shutdown_signal() {
     let ctrl_c = async {
         tokio::signal::ctrl_c().await.ok();
     };

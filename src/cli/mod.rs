@@ -21,7 +21,7 @@ pub struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run the engine and serve Camunda's REST API under /engine-rest.
-    Serve(ServeArgs),
+    Serve(Box<ServeArgs>),
     /// Check BPMN files: list the processes each defines, or every problem found.
     ///
     /// Exits with 0 only when every file is valid.
@@ -32,6 +32,18 @@ enum Command {
         /// Print the report as JSON instead of text.
         #[arg(long)]
         json: bool,
+    },
+    /// Run a bundled external-task worker against procos or Camunda 7.
+    Worker {
+        /// `ai` (OpenAI and Ollama) or `generic` (HTTP, email, validation, transforms,
+        /// files, system topics).
+        #[arg(value_enum)]
+        kind: crate::worker::Kind,
+        #[command(flatten)]
+        args: crate::worker::WorkerArgs,
+        /// Log format [default: text].
+        #[arg(long, env = "PROCOS_LOG_FORMAT", value_enum)]
+        log_format: Option<LogFormat>,
     },
     /// Deploy BPMN files to a running server through its REST API.
     Deploy {
@@ -59,6 +71,15 @@ pub fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let config = Config::load(&args)?;
             crate::logging::init(config.log_format);
             runtime()?.block_on(crate::serve::run(config))?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Worker {
+            kind,
+            args,
+            log_format,
+        } => {
+            crate::logging::init(log_format.unwrap_or(LogFormat::Text));
+            runtime()?.block_on(crate::worker::run(kind, args))?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Deploy { files, url, name } => {

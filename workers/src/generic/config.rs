@@ -159,8 +159,9 @@ impl Default for SmtpConfig {
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct GenericConfig {
-    /// The engine's REST root (`http://host:8080/engine-rest`), for the system topics.
-    pub engine_url: String,
+    /// The engine's REST root (`http://host:8080/engine-rest`), for the system topics;
+    /// None: [`DEFAULT_ENGINE_URL`] (the binary sets the URL its client polls).
+    pub engine_url: Option<String>,
     /// Basic-auth user for the engine's REST API.
     pub engine_username: Option<String>,
     /// Basic-auth password for the engine's REST API.
@@ -187,7 +188,7 @@ pub struct GenericConfig {
 impl Default for GenericConfig {
     fn default() -> GenericConfig {
         GenericConfig {
-            engine_url: DEFAULT_ENGINE_URL.to_owned(),
+            engine_url: None,
             engine_username: None,
             engine_password: None,
             engine_token: None,
@@ -221,12 +222,12 @@ impl GenericConfig {
     /// This configuration overlaid with the process environment: a variable that is set
     /// (and not empty) wins over the value from the file.
     pub fn with_env(self) -> Result<GenericConfig, ConfigError> {
-        self.with_lookup(|name| std::env::var(name).ok())
+        self.with_env_from(|name| std::env::var(name).ok())
     }
 
     /// This configuration overlaid with the variables `lookup` finds (a test's map, or
     /// the environment); empty values count as unset.
-    pub fn with_lookup(
+    pub fn with_env_from(
         mut self,
         lookup: impl Fn(&str) -> Option<String>,
     ) -> Result<GenericConfig, ConfigError> {
@@ -272,9 +273,9 @@ impl GenericConfig {
             .or_else(|| get("CAMUNDA_URL"))
             .or_else(|| get("CAMUNDA_BASE_URL"))
         {
-            self.engine_url = url;
+            self.engine_url = Some(url);
         }
-        self.engine_url = engine_rest_url(&self.engine_url);
+        self.engine_url = self.engine_url.as_deref().map(engine_rest_url);
         if let Some(user) = get("PROCOS_ENGINE_USER") {
             self.engine_username = Some(user);
         }
@@ -351,6 +352,11 @@ impl GenericConfig {
         Ok(self)
     }
 
+    /// The engine's REST root: the configured one, or [`DEFAULT_ENGINE_URL`].
+    pub fn engine_rest_url(&self) -> String {
+        engine_rest_url(self.engine_url.as_deref().unwrap_or(DEFAULT_ENGINE_URL))
+    }
+
     /// Checks what the handlers would otherwise only report per task: the allow-list.
     pub fn validate(&self) -> Result<(), ConfigError> {
         super::net_guard::AllowList::parse(&self.http.allowed_hosts).map_err(|message| {
@@ -401,7 +407,7 @@ mod tests {
         .expect("the TOML parses");
         assert_eq!(file.smtp.tls, Some(SmtpTls::Starttls));
         let config = file
-            .with_lookup(lookup(&[
+            .with_env_from(lookup(&[
                 ("CAMUNDA_BASE_URL", "http://camunda:8080/"),
                 ("HTTP_ALLOWED_HOSTS", "127.0.0.1:8080, internal.example"),
                 ("SMTP_PORT", "465"),
@@ -410,7 +416,10 @@ mod tests {
                 ("SCHEMAS_DIR", "/schemas"),
             ]))
             .expect("the environment is valid");
-        assert_eq!(config.engine_url, "http://camunda:8080/engine-rest");
+        assert_eq!(
+            config.engine_url.as_deref(),
+            Some("http://camunda:8080/engine-rest")
+        );
         assert_eq!(
             config.http.allowed_hosts,
             vec!["127.0.0.1:8080", "internal.example"]
@@ -428,15 +437,15 @@ mod tests {
     #[test]
     fn bad_values_name_the_variable() {
         let err = GenericConfig::default()
-            .with_lookup(lookup(&[("SMTP_TLS", "maybe")]))
+            .with_env_from(lookup(&[("SMTP_TLS", "maybe")]))
             .expect_err("an unknown mode is an error");
         assert_eq!(err.name, "SMTP_TLS");
         let err = GenericConfig::default()
-            .with_lookup(lookup(&[("SMTP_PORT", "smtp")]))
+            .with_env_from(lookup(&[("SMTP_PORT", "smtp")]))
             .expect_err("a port must be a number");
         assert_eq!(err.name, "SMTP_PORT");
         let err = GenericConfig::default()
-            .with_lookup(lookup(&[
+            .with_env_from(lookup(&[
                 ("SMTP_PASSWORD", "s3cret"),
                 ("HTTP_TIMEOUT", "-1"),
             ]))

@@ -83,7 +83,7 @@ impl EngineApi {
             builder = builder.tls_backend_preconfigured(tls);
         }
         EngineApi {
-            base: config.engine_url.trim_end_matches('/').to_owned(),
+            base: config.engine_rest_url(),
             client: builder.build().map_err(|e| e.to_string()),
             username: config.engine_username.clone(),
             password: config.engine_password.clone(),
@@ -286,7 +286,7 @@ mod tests {
 
     fn handler(kind: SystemTopic, url: &str, user: Option<&str>) -> SystemHandler {
         let config = GenericConfig {
-            engine_url: url.to_owned(),
+            engine_url: Some(url.to_owned()),
             engine_username: user.map(str::to_owned),
             engine_password: user.map(Secret::new),
             ..GenericConfig::default()

@@ -312,6 +312,12 @@ async fn starttls_is_required_when_chosen_and_a_bad_login_is_final() {
         message.to_ascii_lowercase().contains("starttls"),
         "{message}"
     );
+    // Implicit TLS against a plain server fails too (and nothing is sent in the clear).
+    let handler = EmailSendHandler::new(&sink.config(SmtpTls::Tls, auth), None);
+    match handler.handle(&task(TOPIC, mail.clone())).await {
+        Outcome::Failure { message, .. } => assert!(message.contains("(Tls)"), "{message}"),
+        other => panic!("expected a failure, got {other:?}"),
+    }
     // A wrong password is rejected (535) and not retried; it is never shown.
     let handler = EmailSendHandler::new(
         &sink.config(SmtpTls::None, Some(("worker", "wrong-password"))),

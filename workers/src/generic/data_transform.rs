@@ -229,6 +229,41 @@ mod tests {
         }
     }
 
+    #[test]
+    fn the_bundled_processes_expressions_parse() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../processes");
+        let open = r#"<camunda:inputParameter name="expression">"#;
+        let mut found = 0;
+        for entry in std::fs::read_dir(&dir).expect("the processes folder") {
+            let path = entry.expect("a folder entry").path();
+            if path.extension().and_then(|e| e.to_str()) != Some("bpmn") {
+                continue;
+            }
+            let xml = std::fs::read_to_string(&path).expect("a BPMN file");
+            for part in xml.split(open).skip(1) {
+                let raw = part
+                    .split("</camunda:inputParameter>")
+                    .next()
+                    .unwrap_or_default();
+                let expression = raw
+                    .replace("&lt;", "<")
+                    .replace("&gt;", ">")
+                    .replace("&quot;", "\"")
+                    .replace("&apos;", "'")
+                    .replace("&amp;", "&");
+                if let Err(e) = jmespath::compile(&expression) {
+                    panic!("{}: {e}", path.display());
+                }
+                found += 1;
+            }
+        }
+        assert!(
+            found > 0,
+            "no data_transform expression in {}",
+            dir.display()
+        );
+    }
+
     #[tokio::test]
     async fn the_original_transformation_types_still_work() {
         let t =

@@ -168,3 +168,29 @@ fn deletion_runs_end_listeners() {
     h.cancel();
     assert_eq!(h.var("log"), Some(text("work-end;process-end;")));
 }
+
+/// `skipCustomListeners`: deleting runs no listeners, so an instance whose end listener
+/// fails can still be deleted.
+#[test]
+fn deletion_can_skip_listeners() {
+    let xml = process(
+        r#"<startEvent id="start"/>
+           <userTask id="work"><extensionElements><camunda:executionListener event="end" expression="${execution.setVariable('x', notDefined)}"/></extensionElements></userTask>
+           <endEvent id="end"/>"#,
+        "start -> work -> end",
+    );
+    let mut h = Harness::new(&xml);
+    h.start(none());
+    let before = h.dump();
+    assert!(h
+        .try_apply(procos_engine::runtime::Command::Cancel {
+            skip_listeners: false
+        })
+        .is_err());
+    assert_eq!(h.dump(), before, "a failing listener stops the deletion");
+    h.try_apply(procos_engine::runtime::Command::Cancel {
+        skip_listeners: true,
+    })
+    .unwrap();
+    assert!(h.ended());
+}

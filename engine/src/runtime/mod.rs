@@ -148,8 +148,12 @@ pub enum Command {
     /// The calling process did not catch the error this instance passed up: the path that
     /// threw it ends here, as at a none end event.
     ErrorNotCaught,
-    /// Delete the instance.
-    Cancel,
+    /// Delete the instance. End listeners of what was running and of the process run
+    /// unless `skip_listeners` (Camunda's `skipCustomListeners`).
+    Cancel {
+        /// Do not run execution listeners.
+        skip_listeners: bool,
+    },
 }
 
 /// Why a command was refused. The instance must be discarded.

@@ -192,7 +192,12 @@ impl Engine {
 
     /// Deletes a deployment and its definitions; with `cascade`, its running instances
     /// too (without, running instances make it fail, as in Camunda).
-    pub async fn delete_deployment(&self, id: &str, cascade: bool) -> ServiceResult<()> {
+    pub async fn delete_deployment(
+        &self,
+        id: &str,
+        cascade: bool,
+        skip_custom_listeners: bool,
+    ) -> ServiceResult<()> {
         transact!(self, work, {
             let instances = work.tx().instances_of_deployment(id).await?;
             if !instances.is_empty() && !cascade {
@@ -202,8 +207,13 @@ impl Engine {
                 )));
             }
             for instance in &instances {
-                work.apply(instance, crate::runtime::Command::Cancel)
-                    .await?;
+                work.apply(
+                    instance,
+                    crate::runtime::Command::Cancel {
+                        skip_listeners: skip_custom_listeners,
+                    },
+                )
+                .await?;
             }
             work.tx().delete_deployment(id).await?;
             Ok(())

@@ -74,11 +74,22 @@ impl Engine {
         Ok((deployed, started))
     }
 
-    /// Deletes (cancels) a running instance.
-    pub async fn delete_instance(&self, id: &str) -> ServiceResult<()> {
+    /// Deletes (cancels) a running instance; end listeners run unless
+    /// `skip_custom_listeners`.
+    pub async fn delete_instance(
+        &self,
+        id: &str,
+        skip_custom_listeners: bool,
+    ) -> ServiceResult<()> {
         transact!(self, work, {
             work.load(id).await?;
-            work.apply(id, Command::Cancel).await
+            work.apply(
+                id,
+                Command::Cancel {
+                    skip_listeners: skip_custom_listeners,
+                },
+            )
+            .await
         })
     }
 

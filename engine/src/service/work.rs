@@ -442,7 +442,13 @@ impl<'e> Work<'e> {
         if self.state(child).is_some_and(Instance::is_ended) {
             return Ok(());
         }
-        self.apply(child, Command::Cancel).await
+        self.apply(
+            child,
+            Command::Cancel {
+                skip_listeners: false,
+            },
+        )
+        .await
     }
 
     /// A called instance threw a BPMN error it does not catch: the innermost calling

@@ -754,7 +754,9 @@ impl Harness {
 
     /// Deletes the instance (`DELETE /process-instance/{id}`).
     pub fn cancel(&mut self) -> &mut Self {
-        self.apply(Command::Cancel)
+        self.apply(Command::Cancel {
+            skip_listeners: false,
+        })
     }
 
     /// A readable dump of everything visible: for snapshots and failure messages.

@@ -206,9 +206,10 @@ async fn remove(
 ) -> Result<Response, RestError> {
     find(&state, &id).await?;
     let cascade = p.flag("cascade")?;
+    let skip_listeners = p.flag("skipCustomListeners")?;
     state
         .engine
-        .delete_deployment(&id, cascade)
+        .delete_deployment(&id, cascade, skip_listeners)
         .await
         .or_rest(NotFoundAs::NotFound)?;
     Ok(no_content())

@@ -259,7 +259,8 @@ async fn remove(
     Path(id): Path<String>,
     p: Params,
 ) -> Result<Response, RestError> {
-    match state.engine.delete_instance(&id).await {
+    let skip_listeners = p.bool("skipCustomListeners")?.unwrap_or(false);
+    match state.engine.delete_instance(&id, skip_listeners).await {
         Ok(()) => Ok(no_content()),
         Err(procos_engine::service::ServiceError::NotFound(_)) => {
             if p.bool("failIfNotExists")? == Some(false) {

@@ -68,6 +68,9 @@ struct Machine<'a, 'e> {
     cond_mark: usize,
     /// Fresh tokens whose conditional subscriptions are already open.
     cond_opened: Vec<Id>,
+    /// Set while deleting with `skipCustomListeners`: cancelled activities run no end
+    /// listeners.
+    skip_listeners: bool,
 }
 
 /// Where a caught error or escalation continues.
@@ -179,6 +182,7 @@ impl<'a, 'e> Machine<'a, 'e> {
             steps: 0,
             cond_mark: 0,
             cond_opened: Vec::new(),
+            skip_listeners: false,
         }
     }
 
@@ -310,13 +314,16 @@ impl<'a, 'e> Machine<'a, 'e> {
                     scope::remove(self.inst, scope, &name, &mut self.out.variables);
                 }
             }
-            Command::Cancel => {
+            Command::Cancel { skip_listeners } => {
+                self.skip_listeners = skip_listeners;
                 let root = self.inst.id;
                 let children: Vec<Id> = self.inst.children(root).map(|t| t.id).collect();
                 for child in children {
                     self.cancel(child)?;
                 }
-                self.run_process_listeners(ListenerEvent::End)?;
+                if !skip_listeners {
+                    self.run_process_listeners(ListenerEvent::End)?;
+                }
                 self.end_instance(EndState::ExternallyTerminated, None);
             }
         }
@@ -521,7 +528,8 @@ impl<'a, 'e> Machine<'a, 'e> {
             // A token waiting to start never started; one waiting to leave already ran
             // its end listeners; a multi-instance body has none of its own.
             let started = !matches!(t.wait, Wait::AsyncBefore | Wait::AsyncAfter);
-            if let (Some(idx), true, false) = (t.node, started, t.body) {
+            if let (Some(idx), true, false, false) = (t.node, started, t.body, self.skip_listeners)
+            {
                 let g = self.g;
                 self.run_listeners(id, g.node(idx), ListenerEvent::End)?;
             }

@@ -128,6 +128,10 @@ pub async fn run(config: Config) -> anyhow::Result<()> {
             shutdown_signal().await;
             if let (Some(message), Some(instance)) = (shutdown_message, root_instance) {
                 send_shutdown_message(&drain_engine, &message, &instance).await;
+                if workers.is_some() {
+                    // The root process's shutdown path may need the bundled workers.
+                    wait_for_end(&drain_engine, &instance, ROOT_SHUTDOWN_GRACE).await;
+                }
             }
             if let Some((stop, running)) = workers {
                 // The workers report what they finish while the API still answers.
@@ -230,6 +234,30 @@ async fn start_root_process(engine: &Engine, key: &str, system_mode: &str) -> Op
             None
         }
     }
+}
+
+/// How long the bundled workers keep serving the root process's shutdown path.
+const ROOT_SHUTDOWN_GRACE: std::time::Duration = std::time::Duration::from_secs(15);
+
+/// Waits until the instance `id` has ended, at most `grace`.
+async fn wait_for_end(engine: &Engine, id: &str, grace: std::time::Duration) {
+    let deadline = Instant::now() + grace;
+    while Instant::now() < deadline {
+        match engine.instance(id).await {
+            Ok((_, state)) if !state.is_ended() => {
+                tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+            }
+            _ => {
+                tracing::info!(instance = id, "the root process has ended");
+                return;
+            }
+        }
+    }
+    tracing::warn!(
+        instance = id,
+        seconds = grace.as_secs(),
+        "the root process did not end within the shutdown grace period; stopping anyway"
+    );
 }
 
 /// Tells the root process that the system shuts down, before the node drains.

@@ -63,7 +63,8 @@ fn message_start_xml(with_none_start: bool) -> String {
 }
 
 /// A message start event is a definition-level subscription (the graph lists it); the
-/// instance starts at it, and a plain start is refused when there is no none start event.
+/// instance starts at it. As the only start event it is also the process's initial
+/// activity: a plain start (by key) enters there too, as in Camunda.
 #[test]
 fn message_start_event_test_single_message_start_event() {
     let mut h = Harness::new(&message_start_xml(false));
@@ -78,13 +79,10 @@ fn message_start_event_test_single_message_start_event() {
     );
     assert_eq!(h.graph.scope.none_start, None);
 
-    let err = h.try_start(None, none()).unwrap_err();
-    assert!(
-        matches!(err, RuntimeError::NoNoneStartEvent { .. }),
-        "{err}"
-    );
-    assert!(h.instance.is_none());
+    h.try_start(None, none()).unwrap();
+    assert_eq!(h.user_tasks(), ["taskAfterMessageStart"]);
 
+    let mut h = Harness::new(&message_start_xml(false));
     h.try_start(Some("theStart"), vars(&[("invoice", text("4711"))]))
         .unwrap();
     assert_eq!(h.user_tasks(), ["taskAfterMessageStart"]);
@@ -99,6 +97,34 @@ fn message_start_event_test_single_message_start_event() {
     assert_eq!(h.var("invoice"), Some(text("4711")));
     // The start message is not an instance subscription.
     assert!(h.subscriptions().is_empty());
+}
+
+/// Two message start events and no none or timer start event: the process has no initial
+/// activity, and a plain start is refused.
+#[test]
+fn message_start_event_test_several_message_start_events_refuse_a_plain_start() {
+    let xml = definitions(
+        &process_element(
+            "p",
+            &format!(
+                r#"<startEvent id="a"><messageEventDefinition messageRef="tns:newInvoice"/></startEvent>
+                   <startEvent id="b"><messageEventDefinition messageRef="tns:other"/></startEvent>
+                   {}<endEvent id="end"/>"#,
+                usr("task")
+            ),
+            "a -> task -> end; b -> task",
+        ),
+        r#"<message id="newInvoice" name="newInvoiceMessage"/><message id="other" name="otherMessage"/>"#,
+    );
+    let mut h = Harness::new(&xml);
+    let err = h.try_start(None, none()).unwrap_err();
+    assert!(
+        matches!(err, RuntimeError::NoNoneStartEvent { .. }),
+        "{err}"
+    );
+    assert!(h.instance.is_none());
+    h.try_start(Some("b"), none()).unwrap();
+    assert_eq!(h.user_tasks(), ["task"]);
 }
 
 /// A message start next to a none start: either can start the instance.

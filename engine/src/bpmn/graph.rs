@@ -94,6 +94,31 @@ impl ProcessGraph {
         }
     }
 
+    /// Where a plain start (by key or id, or from a call activity) enters the process:
+    /// Camunda's initial activity, which is the none start event, else the timer start
+    /// event, else the only start event whatever its trigger (a process whose single
+    /// start event waits for a message can still be started by key). None when the
+    /// process has several triggered start events and no none or timer start event.
+    pub fn initial_start(&self) -> Option<NodeIdx> {
+        if let Some(none) = self.scope.none_start {
+            return Some(none);
+        }
+        let timer = self.scope.starts.iter().copied().find(|&idx| {
+            matches!(
+                self.node(idx).kind,
+                NodeKind::StartEvent {
+                    trigger: EventTrigger::Timer(_),
+                    ..
+                }
+            )
+        });
+        match (timer, self.scope.starts.as_slice()) {
+            (Some(timer), _) => Some(timer),
+            (None, [only]) => Some(*only),
+            _ => None,
+        }
+    }
+
     /// The message start events of the process level, with their message names.
     pub fn message_starts(&self) -> impl Iterator<Item = (NodeIdx, &str)> + '_ {
         self.scope

@@ -159,8 +159,9 @@ pub enum Command {
 /// Why a command was refused. The instance must be discarded.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum RuntimeError {
-    /// The process has no none start event and no start event was named.
-    #[error("process '{key}' has no none start event; start it through one of its message, signal or timer start events")]
+    /// The process has no none start event, no timer start event and several other
+    /// start events, and no start event was named.
+    #[error("process '{key}' has no none start event; start it through one of its message, signal or conditional start events")]
     NoNoneStartEvent {
         /// The process key.
         key: String,

@@ -207,7 +207,7 @@ impl<'e> Work<'e> {
         }
         let now = self.now;
         let mut ids = UuidIds;
-        let start_node: Option<NodeIdx> = start.at.or(deployed.graph.scope.none_start);
+        let start_node: Option<NodeIdx> = start.at.or(deployed.graph.initial_start());
         let business_key = start.business_key.clone();
         let (state, outcome) = runtime::start(
             &deployed.graph,

@@ -92,8 +92,7 @@ pub(super) fn start(
 ) -> Result<(Instance, Outcome), RuntimeError> {
     let at = match start.at {
         None => graph
-            .scope
-            .none_start
+            .initial_start()
             .ok_or_else(|| RuntimeError::NoNoneStartEvent {
                 key: graph.key.clone(),
             })?,

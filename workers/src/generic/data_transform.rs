@@ -43,7 +43,29 @@ pub fn jmespath(expression: &str, data: &Json) -> Result<Json, String> {
     let compiled = jmespath::compile(expression).map_err(|e| describe("parse", e))?;
     let result = compiled.search(data).map_err(|e| describe("evaluate", e))?;
     serde_json::to_value(&*result)
+        .map(whole_numbers)
         .map_err(|e| format!("data_transform: the result of `{expression}` is not JSON: {e}"))
+}
+
+/// The `jmespath` crate computes in f64: `sum`, `max`, `abs`, `ceil` give `5.0` where
+/// JMESPath's reference implementation gives `5`, and a strict consumer (Go's
+/// `encoding/json` into an int, a JSON Schema `integer`) refuses `5.0`. Whole numbers
+/// within f64's exact range become integers again; JSON makes no other difference.
+fn whole_numbers(value: Json) -> Json {
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+    match value {
+        Json::Number(n) if !n.is_i64() && !n.is_u64() => match n.as_f64() {
+            Some(f) if f.fract() == 0.0 && f.abs() <= EXACT => Json::from(f as i64),
+            _ => Json::Number(n),
+        },
+        Json::Array(items) => Json::Array(items.into_iter().map(whole_numbers).collect()),
+        Json::Object(map) => Json::Object(
+            map.into_iter()
+                .map(|(k, v)| (k, whole_numbers(v)))
+                .collect::<Map<_, _>>(),
+        ),
+        other => other,
+    }
 }
 
 fn map_strings(value: Json, f: &dyn Fn(&str) -> String) -> Json {
@@ -202,6 +224,19 @@ mod tests {
             run(json!({"customer": {"name": "Ada"}, "expression": "customer.name"})).await,
         );
         assert_eq!(vars["transformed_data"], TypedValue::string("Ada"));
+    }
+
+    #[test]
+    fn arithmetic_on_whole_numbers_gives_whole_numbers() {
+        let data = json!({"items": [{"q": 2, "p": 1.5}, {"q": 3, "p": 2.5}], "neg": -4});
+        assert_eq!(
+            jmespath(
+                "{n: sum(items[].q), p: sum(items[].p), m: max(items[].q), a: abs(neg), c: ceil(`2.2`), f: items[0].p}",
+                &data
+            ),
+            Ok(json!({"n": 5, "p": 4, "m": 3, "a": 4, "c": 3, "f": 1.5}))
+        );
+        assert!(jmespath("sum(items[].q)", &data).is_ok_and(|v| v.is_i64()));
     }
 
     #[tokio::test]

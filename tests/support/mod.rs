@@ -298,6 +298,16 @@ pub struct Server {
     starts: u32,
     name: String,
     args: Vec<String>,
+    envs: Vec<(String, String)>,
+}
+
+/// The `procos` binary the tests run: the one Cargo built for them, or the one named by
+/// `PROCOS_TEST_BIN` (to measure a release build with the same tests).
+pub fn procos_bin() -> PathBuf {
+    match std::env::var_os("PROCOS_TEST_BIN") {
+        Some(path) if !path.is_empty() => PathBuf::from(path),
+        _ => PathBuf::from(env!("CARGO_BIN_EXE_procos")),
+    }
 }
 
 /// A client that never goes through a proxy and waits long enough for long polls.
@@ -329,13 +339,24 @@ impl Server {
         args: &[&str],
         files: &[(&str, &str)],
     ) -> Server {
+        Server::start_with_processes_and_env(store, args, files, &[]).await
+    }
+
+    /// Like [`Server::start_with_processes`], with extra environment variables for the
+    /// server (`--with-workers` reads the bundled workers' settings from them).
+    pub async fn start_with_processes_and_env(
+        store: &Store,
+        args: &[&str],
+        files: &[(&str, &str)],
+        envs: &[(&str, &str)],
+    ) -> Server {
         let dir = Arc::new(TempDir::new());
         fs::create_dir_all(dir.path().join("processes")).expect("create processes/");
         for (name, content) in files {
             fs::write(dir.path().join("processes").join(name), content).expect("write a file");
         }
         let db = Arc::new(Database::create(store, dir.path()).await);
-        Server::start_on(store, db, dir, "node", args).await
+        Server::start_on(store, db, dir, "node", args, envs).await
     }
 
     /// Another node on the same store, with an empty processes folder of its own
@@ -363,7 +384,7 @@ impl Server {
         for (file, content) in files {
             fs::write(processes.join(file), content).expect("write a file");
         }
-        Server::start_on(&self.store, self.db.clone(), dir, name, args).await
+        Server::start_on(&self.store, self.db.clone(), dir, name, args, &[]).await
     }
 
     async fn start_on(
@@ -372,6 +393,7 @@ impl Server {
         dir: Arc<TempDir>,
         name: &str,
         args: &[&str],
+        envs: &[(&str, &str)],
     ) -> Server {
         let mut server = Server {
             child: None,
@@ -383,6 +405,10 @@ impl Server {
             starts: 0,
             name: name.to_owned(),
             args: args.iter().map(|a| (*a).to_owned()).collect(),
+            envs: envs
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
         };
         server.launch().await;
         server
@@ -405,7 +431,7 @@ impl Server {
         self.starts += 1;
         let log_path = self.log_path(self.starts);
         let log = fs::File::create(&log_path).expect("create the server log");
-        let child = Command::new(env!("CARGO_BIN_EXE_procos"))
+        let child = Command::new(procos_bin())
             .arg("serve")
             .args(["--bind", "127.0.0.1:0"])
             .args(["--database-url", &self.db.url])
@@ -421,6 +447,7 @@ impl Server {
             .env_remove("PROCOS_DATABASE_URL")
             .env_remove("RUST_LOG")
             .env("PROCOS_LOG", "info,sqlx=warn")
+            .envs(self.envs.iter().map(|(k, v)| (k, v)))
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(log)

@@ -44,12 +44,12 @@ fn task_id(id: &str) -> ServiceResult<Id> {
 /// Loads the task and locks its instance, so that no other command on the instance runs
 /// until this one commits. Reads the task again under the lock.
 async fn lock_task(work: &mut Work<'_>, id: &str) -> ServiceResult<ExternalTaskRow> {
-    let task = work
+    let instance = work
         .tx()
-        .external_task(id)
+        .lock_instance_of_task(id)
         .await?
         .ok_or_else(|| not_found(id))?;
-    work.load(&task.instance_id).await?;
+    work.adopt(instance).await?;
     work.tx()
         .external_task(id)
         .await?

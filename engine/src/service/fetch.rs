@@ -186,22 +186,21 @@ impl Engine {
         request: &FetchRequest,
     ) -> ServiceResult<Vec<LockedTask>> {
         let now = self.clock.now().0;
-        let rows = self.store.fetch_and_lock(request, now).await?;
+        let rows = self.store.fetch_and_lock_with_states(request, now).await?;
         if rows.is_empty() {
             return Ok(Vec::new());
         }
-        let mut instance_ids: Vec<String> = rows.iter().map(|r| r.instance_id.clone()).collect();
-        instance_ids.sort();
-        instance_ids.dedup();
-        let states: HashMap<String, Instance> = self
-            .store
-            .instance_states(&instance_ids)
-            .await?
-            .into_iter()
-            .filter_map(|(id, text)| serde_json::from_str(&text).ok().map(|s| (id, s)))
-            .collect();
+        // Each instance's state once, also when several of its tasks were locked.
+        let mut states: HashMap<String, Instance> = HashMap::new();
+        for (row, text) in &rows {
+            if let (Some(text), false) = (text, states.contains_key(&row.instance_id)) {
+                if let Ok(state) = serde_json::from_str(text) {
+                    states.insert(row.instance_id.clone(), state);
+                }
+            }
+        }
         let mut out = Vec::with_capacity(rows.len());
-        for row in rows {
+        for (row, _) in rows {
             let topic = fetch.topics.iter().find(|t| t.topic == row.topic);
             let variables = match (topic, states.get(&row.instance_id)) {
                 (Some(topic), Some(state)) => visible_variables(

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use crate::ids::Id;
 use crate::runtime::{Command, Instance, Start};
-use crate::store::{InstanceRow, Query};
+use crate::store::{DefinitionRow, InstanceRow, Query};
 use crate::value::{Value, Variables};
 
 use super::definitions::Deployed;
@@ -34,7 +34,6 @@ impl Engine {
         definition_id: &str,
         req: StartRequest,
     ) -> ServiceResult<(Arc<Deployed>, Started)> {
-        let deployed = self.definitions.get(definition_id).await?;
         // The cached row may not know about a later suspension.
         let suspended = self
             .store
@@ -42,6 +41,27 @@ impl Engine {
             .await?
             .first()
             .is_some_and(|d| d.suspended);
+        self.start_checked(definition_id, suspended, req).await
+    }
+
+    /// Starts an instance of the definition `row`, which the caller has just read from
+    /// the store (by key, say): its suspension flag is as current as the one
+    /// [`Engine::start_instance`] would read again.
+    pub async fn start_instance_of(
+        &self,
+        row: &DefinitionRow,
+        req: StartRequest,
+    ) -> ServiceResult<(Arc<Deployed>, Started)> {
+        self.start_checked(&row.id, row.suspended, req).await
+    }
+
+    async fn start_checked(
+        &self,
+        definition_id: &str,
+        suspended: bool,
+        req: StartRequest,
+    ) -> ServiceResult<(Arc<Deployed>, Started)> {
+        let deployed = self.definitions.get(definition_id).await?;
         let at = match &req.start_at {
             Some(activity) => Some(deployed.graph.node_by_id(activity).ok_or_else(|| {
                 ServiceError::BadRequest(format!(

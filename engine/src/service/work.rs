@@ -108,14 +108,24 @@ impl<'e> Work<'e> {
                 "Process instance with id {instance_id} does not exist"
             ))
         })?;
+        self.adopt(row).await
+    }
+
+    /// Takes an instance row this transaction has locked (see [`Work::load`]); a row of
+    /// an instance already loaded is ignored.
+    pub async fn adopt(&mut self, row: InstanceRow) -> ServiceResult<()> {
+        if self.loaded.contains_key(&row.id) {
+            return Ok(());
+        }
         let deployed = self.definition(&row.definition_id).await?;
         let state: Instance = serde_json::from_str(&row.state).map_err(|e| {
             ServiceError::Engine(format!(
-                "the stored state of process instance {instance_id} cannot be read: {e}"
+                "the stored state of process instance {} cannot be read: {e}",
+                row.id
             ))
         })?;
         self.loaded.insert(
-            instance_id.to_owned(),
+            row.id.clone(),
             Loaded {
                 row,
                 deployed,
@@ -545,15 +555,8 @@ impl<'e> Work<'e> {
     }
 
     /// Commits, then wakes whoever waits for what the transaction created.
-    pub async fn commit(mut self) -> ServiceResult<()> {
-        if self.engine.store.kind() == crate::store::StoreKind::Postgres {
-            for topic in &self.wake.topics {
-                self.tx.notify(super::notify::TASKS_CHANNEL, topic).await?;
-            }
-            if self.wake.jobs {
-                self.tx.notify(super::notify::JOBS_CHANNEL, "").await?;
-            }
-        }
+    /// Other nodes hear of it after the commit (see [`super::notify`]).
+    pub async fn commit(self) -> ServiceResult<()> {
         self.tx.commit().await?;
         self.engine.wakeups.wake(&self.wake);
         Ok(())

@@ -378,7 +378,7 @@ impl Store for Backend {
         Ok(groups)
     }
 
-    async fn fetch_and_lock(&self, req: &FetchRequest, now: i64) -> StoreResult<Vec<ExternalTaskRow>> {
+    async fn fetch_and_lock_with_states(&self, req: &FetchRequest, now: i64) -> StoreResult<Vec<(ExternalTaskRow, Option<String>)>> {
         if req.topics.is_empty() || req.max_tasks <= 0 {
             return Ok(Vec::new());
         }
@@ -423,10 +423,13 @@ impl Store for Backend {
             qb.push(" THEN ");
             qb.push_bind(now.saturating_add(topic.lock_duration));
         }
-        qb.push(" END WHERE id IN (SELECT id FROM picked) RETURNING *");
-        let mut rows: Vec<ExternalTaskRow> =
-            qb.build_query_as::<ExternalTaskRow>().fetch_all(&self.pool).await?;
-        rows.sort_by(|a, b| {
+        qb.push(" END WHERE id IN (SELECT id FROM picked) RETURNING *, (SELECT i.state FROM process_instance i WHERE i.id = external_task.instance_id) AS instance_state");
+        let mut rows = Vec::new();
+        for row in qb.build().fetch_all(&self.pool).await? {
+            let state: Option<String> = row.try_get("instance_state")?;
+            rows.push((ExternalTaskRow::from_row(&row)?, state));
+        }
+        rows.sort_by(|(a, _), (b, _)| {
             let by_priority = if req.use_priority {
                 b.priority.cmp(&a.priority)
             } else {
@@ -545,14 +548,83 @@ async fn record_variable_history(
     Ok(())
 }
 
-async fn delete_in(tx: &mut Transaction<'static, DB>, sql_prefix: &str, ids: &[String]) -> StoreResult<()> {
-    for chunk in ids.chunks(MAX_IN_LIST) {
-        let mut qb = QueryBuilder::<DB>::new(sql_prefix);
-        let values: Vec<SqlValue> = chunk.iter().map(|s| SqlValue::Text(s.clone())).collect();
-        push_list(&mut qb, &values);
-        qb.build().execute(&mut **tx).await?;
+/// Most bind values in one batch, well under both databases' limits (PostgreSQL 65,535,
+/// SQLite 32,766); a larger write is sent in several batches.
+const MAX_BATCH_BINDS: usize = 20_000;
+/// Most rows in one multi-row insert.
+const ROWS_PER_INSERT: usize = 200;
+
+/// Statements sent to the database as one: on PostgreSQL a `WITH` of data-modifying
+/// statements (executed exactly once each, whether or not the outer query reads them,
+/// all seeing the database as it was before the statement), on SQLite several
+/// statements in one query, run in order in one call to the connection's thread.
+#[derive(Default)]
+struct Batch {
+    qb: Option<QueryBuilder<DB>>,
+    statements: usize,
+    binds: usize,
+}
+
+impl Batch {
+    /// Starts the next statement, of about `binds` bind values; the caller writes it
+    /// into the builder returned.
+    async fn statement(
+        &mut self,
+        tx: &mut Transaction<'static, DB>,
+        binds: usize,
+    ) -> StoreResult<&mut QueryBuilder<DB>> {
+        if self.statements > 0 && self.binds + binds > MAX_BATCH_BINDS {
+            self.execute(tx).await?;
+        }
+        self.binds += binds;
+        let n = self.statements;
+        self.statements += 1;
+        let qb = self.qb.get_or_insert_with(|| QueryBuilder::new(""));
+        if BATCH_AS_WITH {
+            if n == 0 {
+                qb.push("WITH s0 AS (");
+            } else {
+                qb.push(format_args!("), s{n} AS ("));
+            }
+        } else if n > 0 {
+            qb.push("; ");
+        }
+        Ok(qb)
     }
-    Ok(())
+
+    /// `DELETE ... WHERE column IN (ids)`, in chunks.
+    async fn delete_in(
+        &mut self,
+        tx: &mut Transaction<'static, DB>,
+        sql_prefix: &str,
+        ids: &[String],
+    ) -> StoreResult<()> {
+        for chunk in ids.chunks(MAX_IN_LIST) {
+            let qb = self.statement(tx, chunk.len()).await?;
+            qb.push(sql_prefix);
+            qb.push("(");
+            let mut list = qb.separated(", ");
+            for id in chunk {
+                list.push_bind(id);
+            }
+            qb.push(")");
+        }
+        Ok(())
+    }
+
+    /// Sends what was written so far.
+    async fn execute(&mut self, tx: &mut Transaction<'static, DB>) -> StoreResult<()> {
+        let Some(mut qb) = self.qb.take() else {
+            return Ok(());
+        };
+        if BATCH_AS_WITH {
+            qb.push(") SELECT 1");
+        }
+        qb.build().execute(&mut **tx).await?;
+        self.statements = 0;
+        self.binds = 0;
+        Ok(())
+    }
 }
 
 #[async_trait]
@@ -566,6 +638,16 @@ impl Tx for BackendTx {
         let sql = format!("SELECT * FROM process_instance WHERE id = $1{FOR_UPDATE}");
         Ok(sqlx::query_as::<DB, InstanceRow>(sqlx::AssertSqlSafe(sql))
             .bind(id)
+            .fetch_optional(&mut *self.tx)
+            .await?)
+    }
+
+    async fn lock_instance_of_task(&mut self, task_id: &str) -> StoreResult<Option<InstanceRow>> {
+        let sql = format!(
+            "SELECT * FROM process_instance WHERE id = (SELECT instance_id FROM external_task WHERE id = $1){FOR_UPDATE}"
+        );
+        Ok(sqlx::query_as::<DB, InstanceRow>(sqlx::AssertSqlSafe(sql))
+            .bind(task_id)
             .fetch_optional(&mut *self.tx)
             .await?)
     }
@@ -612,118 +694,8 @@ impl Tx for BackendTx {
 
     async fn persist(&mut self, w: &InstanceWrite) -> StoreResult<()> {
         let tx = &mut self.tx;
-        match &w.instance {
-            Some(InstanceChange::Insert(row)) => {
-                sqlx::query("INSERT INTO process_instance (id, definition_id, definition_key, business_key, tenant_id, super_instance_id, suspended, revision, started, state) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)")
-                    .bind(&row.id)
-                    .bind(&row.definition_id)
-                    .bind(&row.definition_key)
-                    .bind(&row.business_key)
-                    .bind(&row.tenant_id)
-                    .bind(&row.super_instance_id)
-                    .bind(row.suspended)
-                    .bind(row.revision)
-                    .bind(row.started)
-                    .bind(&row.state)
-                    .execute(&mut **tx)
-                    .await?;
-            }
-            Some(InstanceChange::Update { id, revision, state }) => {
-                sqlx::query("UPDATE process_instance SET revision = $2, state = $3 WHERE id = $1")
-                    .bind(id)
-                    .bind(*revision)
-                    .bind(state)
-                    .execute(&mut **tx)
-                    .await?;
-            }
-            // Deleted last, after history has its final rows.
-            Some(InstanceChange::Delete(_)) | None => {}
-        }
-        if !w.removed_external_tasks.is_empty() {
-            delete_in(tx, "DELETE FROM external_task WHERE id IN ", &w.removed_external_tasks).await?;
-        }
-        for t in &w.external_tasks {
-            sqlx::query("INSERT INTO external_task (id, instance_id, execution_id, activity_id, activity_instance_id, definition_id, definition_key, version_tag, tenant_id, business_key, topic, priority, worker_id, lock_expiration, retries, error_message, error_details, suspended, create_time) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)")
-                .bind(&t.id)
-                .bind(&t.instance_id)
-                .bind(&t.execution_id)
-                .bind(&t.activity_id)
-                .bind(&t.activity_instance_id)
-                .bind(&t.definition_id)
-                .bind(&t.definition_key)
-                .bind(&t.version_tag)
-                .bind(&t.tenant_id)
-                .bind(&t.business_key)
-                .bind(&t.topic)
-                .bind(t.priority)
-                .bind(&t.worker_id)
-                .bind(t.lock_expiration)
-                .bind(t.retries)
-                .bind(&t.error_message)
-                .bind(&t.error_details)
-                .bind(t.suspended)
-                .bind(t.create_time)
-                .execute(&mut **tx)
-                .await?;
-        }
-        if !w.removed_user_tasks.is_empty() {
-            delete_in(tx, "DELETE FROM task_candidate WHERE task_id IN ", &w.removed_user_tasks).await?;
-            delete_in(tx, "DELETE FROM user_task WHERE id IN ", &w.removed_user_tasks).await?;
-        }
-        for (t, candidates) in &w.user_tasks {
-            sqlx::query("INSERT INTO user_task (id, instance_id, execution_id, activity_id, activity_instance_id, definition_id, definition_key, tenant_id, business_key, name, description, assignee, owner, priority, due, follow_up, form_key, suspended, created, last_updated) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20)")
-                .bind(&t.id)
-                .bind(&t.instance_id)
-                .bind(&t.execution_id)
-                .bind(&t.activity_id)
-                .bind(&t.activity_instance_id)
-                .bind(&t.definition_id)
-                .bind(&t.definition_key)
-                .bind(&t.tenant_id)
-                .bind(&t.business_key)
-                .bind(&t.name)
-                .bind(&t.description)
-                .bind(&t.assignee)
-                .bind(&t.owner)
-                .bind(t.priority)
-                .bind(t.due)
-                .bind(t.follow_up)
-                .bind(&t.form_key)
-                .bind(t.suspended)
-                .bind(t.created)
-                .bind(t.last_updated)
-                .execute(&mut **tx)
-                .await?;
-            for (kind, value) in candidates {
-                sqlx::query("INSERT INTO task_candidate (task_id, kind, value) VALUES ($1, $2, $3) ON CONFLICT DO NOTHING")
-                    .bind(&t.id)
-                    .bind(*kind)
-                    .bind(value)
-                    .execute(&mut **tx)
-                    .await?;
-            }
-        }
-        if !w.removed_subscriptions.is_empty() {
-            delete_in(tx, "DELETE FROM event_subscription WHERE id IN ", &w.removed_subscriptions).await?;
-            delete_in(tx, "DELETE FROM job WHERE id IN ", &w.removed_subscriptions).await?;
-        }
-        for s in &w.subscriptions {
-            sqlx::query("INSERT INTO event_subscription (id, event_type, event_name, instance_id, execution_id, activity_id, definition_id, tenant_id, created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)")
-                .bind(&s.id)
-                .bind(&s.event_type)
-                .bind(&s.event_name)
-                .bind(&s.instance_id)
-                .bind(&s.execution_id)
-                .bind(&s.activity_id)
-                .bind(&s.definition_id)
-                .bind(&s.tenant_id)
-                .bind(s.created)
-                .execute(&mut **tx)
-                .await?;
-        }
-        for j in &w.jobs {
-            insert_job(tx, j).await?;
-        }
+        // Variables first: their history rows need the ids the upserts and deletes return,
+        // so each is a statement of its own (none when no variable changed).
         let ctx = w.history_context.as_ref();
         for v in &w.variables {
             let id: String = if w.history_only_variables {
@@ -775,85 +747,243 @@ impl Tx for BackendTx {
                     .await?;
             }
         }
+
+        // Everything else is independent rows: one batch, one round trip. No two of its
+        // statements touch the same row (net_out in the service drops rows created and
+        // removed in the same write), which a PostgreSQL `WITH` of data-modifying
+        // statements requires, since they all see the database as it was before it.
+        let mut b = Batch::default();
+        // When the instance ends, deleting its runtime rows (last) also deletes the tasks,
+        // subscriptions, jobs and incidents this write removes one by one.
+        let ending = matches!(w.instance, Some(InstanceChange::Delete(_)));
+        match &w.instance {
+            Some(InstanceChange::Insert(row)) => {
+                let qb = b.statement(tx, 10).await?;
+                qb.push("INSERT INTO process_instance (id, definition_id, definition_key, business_key, tenant_id, super_instance_id, suspended, revision, started, state) ");
+                qb.push_values([row], |mut r, row| {
+                    r.push_bind(&row.id)
+                        .push_bind(&row.definition_id)
+                        .push_bind(&row.definition_key)
+                        .push_bind(&row.business_key)
+                        .push_bind(&row.tenant_id)
+                        .push_bind(&row.super_instance_id)
+                        .push_bind(row.suspended)
+                        .push_bind(row.revision)
+                        .push_bind(row.started)
+                        .push_bind(&row.state);
+                });
+            }
+            Some(InstanceChange::Update { id, revision, state }) => {
+                let qb = b.statement(tx, 3).await?;
+                qb.push("UPDATE process_instance SET revision = ");
+                qb.push_bind(*revision);
+                qb.push(", state = ");
+                qb.push_bind(state);
+                qb.push(" WHERE id = ");
+                qb.push_bind(id);
+            }
+            Some(InstanceChange::Delete(_)) | None => {}
+        }
+        if !ending {
+            b.delete_in(tx, "DELETE FROM external_task WHERE id IN ", &w.removed_external_tasks).await?;
+            b.delete_in(tx, "DELETE FROM user_task WHERE id IN ", &w.removed_user_tasks).await?;
+            b.delete_in(tx, "DELETE FROM event_subscription WHERE id IN ", &w.removed_subscriptions).await?;
+            b.delete_in(tx, "DELETE FROM job WHERE id IN ", &w.removed_subscriptions).await?;
+            b.delete_in(tx, "DELETE FROM incident WHERE configuration IN ", &w.resolved_incidents).await?;
+        }
+        for chunk in w.external_tasks.chunks(ROWS_PER_INSERT) {
+            let qb = b.statement(tx, 19 * chunk.len()).await?;
+            qb.push("INSERT INTO external_task (id, instance_id, execution_id, activity_id, activity_instance_id, definition_id, definition_key, version_tag, tenant_id, business_key, topic, priority, worker_id, lock_expiration, retries, error_message, error_details, suspended, create_time) ");
+            qb.push_values(chunk, |mut r, t| {
+                r.push_bind(&t.id)
+                    .push_bind(&t.instance_id)
+                    .push_bind(&t.execution_id)
+                    .push_bind(&t.activity_id)
+                    .push_bind(&t.activity_instance_id)
+                    .push_bind(&t.definition_id)
+                    .push_bind(&t.definition_key)
+                    .push_bind(&t.version_tag)
+                    .push_bind(&t.tenant_id)
+                    .push_bind(&t.business_key)
+                    .push_bind(&t.topic)
+                    .push_bind(t.priority)
+                    .push_bind(&t.worker_id)
+                    .push_bind(t.lock_expiration)
+                    .push_bind(t.retries)
+                    .push_bind(&t.error_message)
+                    .push_bind(&t.error_details)
+                    .push_bind(t.suspended)
+                    .push_bind(t.create_time);
+            });
+        }
+        for chunk in w.user_tasks.chunks(ROWS_PER_INSERT) {
+            let qb = b.statement(tx, 20 * chunk.len()).await?;
+            qb.push("INSERT INTO user_task (id, instance_id, execution_id, activity_id, activity_instance_id, definition_id, definition_key, tenant_id, business_key, name, description, assignee, owner, priority, due, follow_up, form_key, suspended, created, last_updated) ");
+            qb.push_values(chunk, |mut r, (t, _)| {
+                r.push_bind(&t.id)
+                    .push_bind(&t.instance_id)
+                    .push_bind(&t.execution_id)
+                    .push_bind(&t.activity_id)
+                    .push_bind(&t.activity_instance_id)
+                    .push_bind(&t.definition_id)
+                    .push_bind(&t.definition_key)
+                    .push_bind(&t.tenant_id)
+                    .push_bind(&t.business_key)
+                    .push_bind(&t.name)
+                    .push_bind(&t.description)
+                    .push_bind(&t.assignee)
+                    .push_bind(&t.owner)
+                    .push_bind(t.priority)
+                    .push_bind(t.due)
+                    .push_bind(t.follow_up)
+                    .push_bind(&t.form_key)
+                    .push_bind(t.suspended)
+                    .push_bind(t.created)
+                    .push_bind(t.last_updated);
+            });
+        }
+        // Candidates, without duplicates (one statement must not insert a row twice).
+        let mut candidates: Vec<(&str, &str, &str)> = w
+            .user_tasks
+            .iter()
+            .flat_map(|(t, cs)| cs.iter().map(move |(kind, value)| (t.id.as_str(), *kind, value.as_str())))
+            .collect();
+        candidates.sort_unstable();
+        candidates.dedup();
+        for chunk in candidates.chunks(ROWS_PER_INSERT) {
+            let qb = b.statement(tx, 3 * chunk.len()).await?;
+            qb.push("INSERT INTO task_candidate (task_id, kind, value) ");
+            qb.push_values(chunk, |mut r, (task, kind, value)| {
+                r.push_bind(*task).push_bind(*kind).push_bind(*value);
+            });
+            qb.push(" ON CONFLICT DO NOTHING");
+        }
+        for chunk in w.subscriptions.chunks(ROWS_PER_INSERT) {
+            let qb = b.statement(tx, 9 * chunk.len()).await?;
+            qb.push("INSERT INTO event_subscription (id, event_type, event_name, instance_id, execution_id, activity_id, definition_id, tenant_id, created) ");
+            qb.push_values(chunk, |mut r, s| {
+                r.push_bind(&s.id)
+                    .push_bind(&s.event_type)
+                    .push_bind(&s.event_name)
+                    .push_bind(&s.instance_id)
+                    .push_bind(&s.execution_id)
+                    .push_bind(&s.activity_id)
+                    .push_bind(&s.definition_id)
+                    .push_bind(&s.tenant_id)
+                    .push_bind(s.created);
+            });
+        }
+        for chunk in w.jobs.chunks(ROWS_PER_INSERT) {
+            let qb = b.statement(tx, 18 * chunk.len()).await?;
+            qb.push(JOB_INSERT);
+            qb.push_values(chunk, push_job);
+        }
+        // A historic instance that starts and ends in this write is one insert.
+        let mut ended_here = false;
         if let Some(h) = &w.history_instance {
-            sqlx::query("INSERT INTO hi_process_instance (id, definition_id, definition_key, definition_name, definition_version, business_key, tenant_id, super_instance_id, root_instance_id, start_time, end_time, start_activity_id, end_activity_id, state, delete_reason, removal_time) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)")
-                .bind(&h.id)
-                .bind(&h.definition_id)
-                .bind(&h.definition_key)
-                .bind(&h.definition_name)
-                .bind(h.definition_version)
-                .bind(&h.business_key)
-                .bind(&h.tenant_id)
-                .bind(&h.super_instance_id)
-                .bind(&h.root_instance_id)
-                .bind(h.start_time)
-                .bind(h.end_time)
-                .bind(&h.start_activity_id)
-                .bind(&h.end_activity_id)
-                .bind(&h.state)
-                .bind(&h.delete_reason)
-                .bind(h.removal_time)
-                .execute(&mut **tx)
-                .await?;
+            let end = w.history_instance_end.as_ref().filter(|e| e.id == h.id);
+            ended_here = end.is_some();
+            let qb = b.statement(tx, 16).await?;
+            qb.push("INSERT INTO hi_process_instance (id, definition_id, definition_key, definition_name, definition_version, business_key, tenant_id, super_instance_id, root_instance_id, start_time, end_time, start_activity_id, end_activity_id, state, delete_reason, removal_time) ");
+            qb.push_values([h], |mut r, h| {
+                r.push_bind(&h.id)
+                    .push_bind(&h.definition_id)
+                    .push_bind(&h.definition_key)
+                    .push_bind(&h.definition_name)
+                    .push_bind(h.definition_version)
+                    .push_bind(&h.business_key)
+                    .push_bind(&h.tenant_id)
+                    .push_bind(&h.super_instance_id)
+                    .push_bind(&h.root_instance_id)
+                    .push_bind(h.start_time)
+                    .push_bind(end.map_or(h.end_time, |e| Some(e.end_time)))
+                    .push_bind(&h.start_activity_id)
+                    .push_bind(end.map_or(&h.end_activity_id, |e| &e.end_activity_id))
+                    .push_bind(end.map_or(&h.state, |e| &e.state))
+                    .push_bind(end.map_or(&h.delete_reason, |e| &e.delete_reason))
+                    .push_bind(end.map_or(h.removal_time, |e| e.removal_time));
+            });
         }
-        for a in &w.history_activities {
-            sqlx::query("INSERT INTO hi_activity_instance (id, instance_id, parent_id, execution_id, activity_id, activity_name, activity_type, definition_id, definition_key, tenant_id, task_id, assignee, called_instance_id, start_time, end_time, canceled, seq) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)")
-                .bind(&a.id)
-                .bind(&a.instance_id)
-                .bind(&a.parent_id)
-                .bind(&a.execution_id)
-                .bind(&a.activity_id)
-                .bind(&a.activity_name)
-                .bind(&a.activity_type)
-                .bind(&a.definition_id)
-                .bind(&a.definition_key)
-                .bind(&a.tenant_id)
-                .bind(&a.task_id)
-                .bind(&a.assignee)
-                .bind(&a.called_instance_id)
-                .bind(a.start_time)
-                .bind(a.end_time)
-                .bind(a.canceled)
-                .bind(a.seq)
-                .execute(&mut **tx)
-                .await?;
+        for chunk in w.history_activities.chunks(ROWS_PER_INSERT) {
+            let qb = b.statement(tx, 17 * chunk.len()).await?;
+            qb.push("INSERT INTO hi_activity_instance (id, instance_id, parent_id, execution_id, activity_id, activity_name, activity_type, definition_id, definition_key, tenant_id, task_id, assignee, called_instance_id, start_time, end_time, canceled, seq) ");
+            qb.push_values(chunk, |mut r, a| {
+                r.push_bind(&a.id)
+                    .push_bind(&a.instance_id)
+                    .push_bind(&a.parent_id)
+                    .push_bind(&a.execution_id)
+                    .push_bind(&a.activity_id)
+                    .push_bind(&a.activity_name)
+                    .push_bind(&a.activity_type)
+                    .push_bind(&a.definition_id)
+                    .push_bind(&a.definition_key)
+                    .push_bind(&a.tenant_id)
+                    .push_bind(&a.task_id)
+                    .push_bind(&a.assignee)
+                    .push_bind(&a.called_instance_id)
+                    .push_bind(a.start_time)
+                    .push_bind(a.end_time)
+                    .push_bind(a.canceled)
+                    .push_bind(a.seq);
+            });
         }
-        for e in &w.history_activity_ends {
-            sqlx::query("UPDATE hi_activity_instance SET end_time = $2, canceled = $3 WHERE id = $1")
-                .bind(&e.id)
-                .bind(e.end_time)
-                .bind(e.canceled)
-                .execute(&mut **tx)
-                .await?;
+        // One update per ended activity; the last end of an id wins, as it did when each
+        // was a statement of its own.
+        for (i, e) in w.history_activity_ends.iter().enumerate() {
+            if w.history_activity_ends[i + 1..].iter().any(|later| later.id == e.id) {
+                continue;
+            }
+            let qb = b.statement(tx, 3).await?;
+            qb.push("UPDATE hi_activity_instance SET end_time = ");
+            qb.push_bind(e.end_time);
+            qb.push(", canceled = ");
+            qb.push_bind(e.canceled);
+            qb.push(" WHERE id = ");
+            qb.push_bind(&e.id);
         }
-        if let Some(end) = &w.history_instance_end {
-            sqlx::query("UPDATE hi_process_instance SET end_time = $2, state = $3, end_activity_id = $4, delete_reason = $5, removal_time = $6 WHERE id = $1")
-                .bind(&end.id)
-                .bind(end.end_time)
-                .bind(&end.state)
-                .bind(&end.end_activity_id)
-                .bind(&end.delete_reason)
-                .bind(end.removal_time)
-                .execute(&mut **tx)
-                .await?;
-        }
-        if !w.resolved_incidents.is_empty() {
-            delete_in(tx, "DELETE FROM incident WHERE configuration IN ", &w.resolved_incidents).await?;
+        if let Some(end) = w.history_instance_end.as_ref().filter(|_| !ended_here) {
+            let qb = b.statement(tx, 6).await?;
+            qb.push("UPDATE hi_process_instance SET end_time = ");
+            qb.push_bind(end.end_time);
+            qb.push(", state = ");
+            qb.push_bind(&end.state);
+            qb.push(", end_activity_id = ");
+            qb.push_bind(&end.end_activity_id);
+            qb.push(", delete_reason = ");
+            qb.push_bind(&end.delete_reason);
+            qb.push(", removal_time = ");
+            qb.push_bind(end.removal_time);
+            qb.push(" WHERE id = ");
+            qb.push_bind(&end.id);
         }
         if let Some(InstanceChange::Delete(id)) = &w.instance {
-            for sql in [
-                "DELETE FROM process_instance WHERE id = $1",
-                "DELETE FROM variable WHERE instance_id = $1",
-                "DELETE FROM external_task WHERE instance_id = $1",
-                "DELETE FROM user_task WHERE instance_id = $1",
-                "DELETE FROM event_subscription WHERE instance_id = $1",
-                "DELETE FROM job WHERE instance_id = $1",
-                "DELETE FROM incident WHERE instance_id = $1",
-            ] {
-                sqlx::query(sql).bind(id).execute(&mut **tx).await?;
+            // Runtime rows created in this same write would be invisible to the deletes
+            // of the same batch: then the deletes run after it.
+            let creates = !(w.external_tasks.is_empty()
+                && w.user_tasks.is_empty()
+                && w.subscriptions.is_empty()
+                && w.jobs.is_empty());
+            if creates {
+                b.execute(tx).await?;
             }
+            // The instance and everything that belongs to it (candidates cascade).
+            for table in [
+                "variable",
+                "external_task",
+                "user_task",
+                "event_subscription",
+                "job",
+                "incident",
+            ] {
+                let qb = b.statement(tx, 1).await?;
+                qb.push(format_args!("DELETE FROM {table} WHERE instance_id = "));
+                qb.push_bind(id);
+            }
+            let qb = b.statement(tx, 1).await?;
+            qb.push("DELETE FROM process_instance WHERE id = ");
+            qb.push_bind(id);
         }
-        Ok(())
+        b.execute(tx).await
     }
 
     async fn set_external_task_lock(&mut self, id: &str, worker: Option<&str>, expiration: Option<i64>) -> StoreResult<()> {
@@ -1234,17 +1364,6 @@ impl Tx for BackendTx {
         Ok(qb.build_query_as::<SubscriptionRow>().fetch_all(&mut *self.tx).await?)
     }
 
-    async fn notify(&mut self, channel: &str, payload: &str) -> StoreResult<()> {
-        if NOTIFY {
-            sqlx::query("SELECT pg_notify($1, $2)")
-                .bind(channel)
-                .bind(payload)
-                .execute(&mut *self.tx)
-                .await?;
-        }
-        Ok(())
-    }
-
     async fn lock_deployments(&mut self) -> StoreResult<()> {
         if let Some(sql) = DEPLOYMENT_LOCK {
             sqlx::query(sql).execute(&mut *self.tx).await?;
@@ -1253,27 +1372,25 @@ impl Tx for BackendTx {
     }
 }
 
-async fn insert_job(tx: &mut Transaction<'static, DB>, j: &JobRow) -> StoreResult<()> {
-    sqlx::query("INSERT INTO job (id, job_type, due, instance_id, execution_id, definition_id, definition_key, activity_id, tenant_id, repeat, retries, exception_message, exception_details, lock_owner, lock_expiration, suspended, priority, created) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)")
-        .bind(&j.id)
-        .bind(&j.job_type)
-        .bind(j.due)
-        .bind(&j.instance_id)
-        .bind(&j.execution_id)
-        .bind(&j.definition_id)
-        .bind(&j.definition_key)
-        .bind(&j.activity_id)
-        .bind(&j.tenant_id)
-        .bind(&j.repeat)
-        .bind(j.retries)
-        .bind(&j.exception_message)
-        .bind(&j.exception_details)
-        .bind(&j.lock_owner)
-        .bind(j.lock_expiration)
-        .bind(j.suspended)
-        .bind(j.priority)
-        .bind(j.created)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
+const JOB_INSERT: &str = "INSERT INTO job (id, job_type, due, instance_id, execution_id, definition_id, definition_key, activity_id, tenant_id, repeat, retries, exception_message, exception_details, lock_owner, lock_expiration, suspended, priority, created) ";
+
+fn push_job(mut r: sqlx::query_builder::Separated<'_, DB, &'static str>, j: &JobRow) {
+    r.push_bind(&j.id)
+        .push_bind(&j.job_type)
+        .push_bind(j.due)
+        .push_bind(&j.instance_id)
+        .push_bind(&j.execution_id)
+        .push_bind(&j.definition_id)
+        .push_bind(&j.definition_key)
+        .push_bind(&j.activity_id)
+        .push_bind(&j.tenant_id)
+        .push_bind(&j.repeat)
+        .push_bind(j.retries)
+        .push_bind(&j.exception_message)
+        .push_bind(&j.exception_details)
+        .push_bind(&j.lock_owner)
+        .push_bind(j.lock_expiration)
+        .push_bind(j.suspended)
+        .push_bind(j.priority)
+        .push_bind(j.created);
 }

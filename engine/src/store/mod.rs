@@ -283,7 +283,21 @@ pub trait Store: Send + Sync + 'static {
         &self,
         req: &FetchRequest,
         now: i64,
-    ) -> StoreResult<Vec<ExternalTaskRow>>;
+    ) -> StoreResult<Vec<ExternalTaskRow>> {
+        Ok(self
+            .fetch_and_lock_with_states(req, now)
+            .await?
+            .into_iter()
+            .map(|(row, _)| row)
+            .collect())
+    }
+    /// [`Store::fetch_and_lock`], returning with each task the state of its instance
+    /// (for the variables), read by the same statement.
+    async fn fetch_and_lock_with_states(
+        &self,
+        req: &FetchRequest,
+        now: i64,
+    ) -> StoreResult<Vec<(ExternalTaskRow, Option<String>)>>;
     /// The states of instances, for the variables returned with fetched tasks.
     async fn instance_states(&self, ids: &[String]) -> StoreResult<Vec<(String, String)>>;
     /// When the next lock on one of `topics` expires (or a retry timeout elapses).
@@ -360,6 +374,10 @@ pub trait Tx: Send {
     /// Loads an instance and locks its row until commit (PostgreSQL `FOR UPDATE`; SQLite
     /// transactions are exclusive anyway).
     async fn lock_instance(&mut self, id: &str) -> StoreResult<Option<InstanceRow>>;
+    /// Loads and locks the instance of external task `task_id` in one statement (None when
+    /// the task does not exist). The task itself is not locked: read it again afterwards,
+    /// under the instance's lock.
+    async fn lock_instance_of_task(&mut self, task_id: &str) -> StoreResult<Option<InstanceRow>>;
     /// An external task.
     async fn external_task(&mut self, id: &str) -> StoreResult<Option<ExternalTaskRow>>;
     /// A user task.
@@ -475,9 +493,6 @@ pub trait Tx: Send {
         name: &str,
         tenant: Option<Option<&str>>,
     ) -> StoreResult<Vec<SubscriptionRow>>;
-    /// Tells other nodes about new work on `channel` (PostgreSQL `NOTIFY`, sent on
-    /// commit; nothing on SQLite, which has one node).
-    async fn notify(&mut self, channel: &str, payload: &str) -> StoreResult<()>;
     /// Waits until no other transaction is deploying, and keeps others waiting until this
     /// one ends (Camunda's deployment lock). Without it, two nodes deploying the same file
     /// at once both miss each other's deployment (duplicate filtering) and both claim the
@@ -508,5 +523,5 @@ pub async fn connect(url: &str, max_connections: u32) -> StoreResult<Arc<dyn Sto
     }
 }
 
-/// Listens for notifications from other nodes (PostgreSQL only).
-pub use postgres::Listener;
+/// Listens for notifications from other nodes, and sends this node's (PostgreSQL only).
+pub use postgres::{Announcer, Listener};

@@ -18,7 +18,8 @@ const KIND: super::StoreKind = super::StoreKind::Sqlite;
 const BEGIN: &str = "BEGIN IMMEDIATE";
 const FOR_UPDATE: &str = "";
 const SKIP_LOCKED: &str = "";
-const NOTIFY: bool = false;
+/// How a batch of statements is sent as one (see `Batch` in backend.rs).
+const BATCH_AS_WITH: bool = false;
 /// `BEGIN IMMEDIATE` already makes every write transaction exclusive.
 const DEPLOYMENT_LOCK: Option<&str> = None;
 static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../migrations/sqlite");

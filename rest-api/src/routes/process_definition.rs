@@ -296,10 +296,13 @@ struct StartBody {
     start_instructions: Option<Vec<Json>>,
 }
 
+/// Starts an instance of definition `id`; `fresh` is its row when the caller just read
+/// it (by key), which spares reading it again for its suspension flag.
 async fn start(
     state: &AppState,
     headers: &HeaderMap,
     id: &str,
+    fresh: Option<&DefinitionRow>,
     body: StartBody,
 ) -> Result<Response, RestError> {
     let wrap = |message: String| format!("Cannot instantiate process definition {id}: {message}");
@@ -317,7 +320,11 @@ async fn start(
         variables,
         start_at,
     };
-    let (deployed, started) = state.engine.start_instance(id, req).await.map_err(|e| {
+    let started = match fresh {
+        Some(row) => state.engine.start_instance_of(row, req).await,
+        None => state.engine.start_instance(id, req).await,
+    };
+    let (deployed, started) = started.map_err(|e| {
         let inner = service_error(e, NotFoundAs::ServerError);
         RestError::rest_from_engine(
             inner.status.max(StatusCode::INTERNAL_SERVER_ERROR),
@@ -357,7 +364,7 @@ async fn start_by_id(
     Path(id): Path<String>,
     Body(body): Body<StartBody>,
 ) -> Result<Response, RestError> {
-    start(&state, &headers, &id, body).await
+    start(&state, &headers, &id, None, body).await
 }
 
 async fn start_by_key(
@@ -367,7 +374,7 @@ async fn start_by_key(
     Body(body): Body<StartBody>,
 ) -> Result<Response, RestError> {
     let row = find_latest(&state, &key, None).await?;
-    start(&state, &headers, &row.id, body).await
+    start(&state, &headers, &row.id, Some(&row), body).await
 }
 
 async fn start_by_key_and_tenant(
@@ -377,5 +384,5 @@ async fn start_by_key_and_tenant(
     Body(body): Body<StartBody>,
 ) -> Result<Response, RestError> {
     let row = find_latest(&state, &key, Some(&tenant)).await?;
-    start(&state, &headers, &row.id, body).await
+    start(&state, &headers, &row.id, Some(&row), body).await
 }

@@ -181,6 +181,25 @@ fn cpu_secs(pid: u32) -> f64 {
     (ticks(11) + ticks(12)) / clock_ticks()
 }
 
+/// CPU time (user + system) of a process's children that have exited and been reaped
+/// (`cutime` + `cstime`), in seconds: where the CPU of a PostgreSQL backend goes once its
+/// client disconnects, as pgbench's do at the end of a run.
+fn reaped_children_cpu_secs(pid: u32) -> f64 {
+    let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+        return 0.0;
+    };
+    let rest = text.rsplit_once(')').map_or("", |(_, r)| r);
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|f| f.parse::<f64>().ok())
+            .unwrap_or(0.0)
+    };
+    // cutime is field 16, cstime 17.
+    (ticks(13) + ticks(14)) / clock_ticks()
+}
+
 fn parent_of(pid: u32) -> Option<u32> {
     let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     let rest = text.rsplit_once(')')?.1;
@@ -244,9 +263,16 @@ impl CpuMeter {
 
     fn sample(&self) -> (f64, f64, f64, (f64, f64)) {
         let procos = self.procos.iter().map(|p| cpu_secs(*p)).sum();
+        // Live processes plus what exited in between: the sum over the processes alive at
+        // the end, minus the sum over those alive at the start, plus the growth of the
+        // reaped children's total, is exactly the cluster's CPU in the window, also for
+        // backends that started and ended inside it.
         let postgres = self
             .postmaster
-            .map(|pm| cluster_pids(pm).into_iter().map(cpu_secs).sum())
+            .map(|pm| {
+                cluster_pids(pm).into_iter().map(cpu_secs).sum::<f64>()
+                    + reaped_children_cpu_secs(pm)
+            })
             .unwrap_or(0.0);
         (
             procos,

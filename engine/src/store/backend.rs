@@ -23,11 +23,20 @@ const MAX_IN_LIST: usize = 500;
 /// A store on one database.
 pub struct Backend {
     pool: Pool<DB>,
+    /// Whose turn it is to write, where the database lets one writer in at a time
+    /// (SQLite): writers queue here, in order, instead of in SQLite's busy handler, which
+    /// sleeps in growing steps (up to 100 ms) and let a few commands wait tens of
+    /// milliseconds while the database was idle. None on PostgreSQL, whose row locks
+    /// let writers run side by side.
+    writer: Option<std::sync::Arc<tokio::sync::Mutex<()>>>,
 }
 
 /// One write transaction.
 pub struct BackendTx {
     tx: Transaction<'static, DB>,
+    /// Held until the transaction ends (see [`Backend::writer`]); dropped after the
+    /// commit or the rollback, since fields drop after the transaction's own work.
+    _turn: Option<tokio::sync::OwnedMutexGuard<()>>,
 }
 
 fn bind_value(qb: &mut QueryBuilder<DB>, v: &SqlValue) {
@@ -233,6 +242,14 @@ fn pk_column(table: &str) -> &'static str {
 }
 
 impl Backend {
+    /// Waits for this node's turn to write (see [`Backend::writer`]).
+    async fn write_turn(&self) -> Option<tokio::sync::OwnedMutexGuard<()>> {
+        match &self.writer {
+            Some(writer) => Some(writer.clone().lock_owned().await),
+            None => None,
+        }
+    }
+
     async fn select<T>(&self, table: &str, q: &Query) -> StoreResult<Vec<T>>
     where
         T: for<'r> FromRow<'r, DbRow> + Send + Unpin,
@@ -259,8 +276,9 @@ impl Store for Backend {
     }
 
     async fn begin(&self) -> StoreResult<Box<dyn Tx>> {
+        let turn = self.write_turn().await;
         let tx = self.pool.begin_with(BEGIN).await?;
-        Ok(Box::new(BackendTx { tx }))
+        Ok(Box::new(BackendTx { tx, _turn: turn }))
     }
 
     async fn close(&self) {
@@ -382,6 +400,7 @@ impl Store for Backend {
         if req.topics.is_empty() || req.max_tasks <= 0 {
             return Ok(Vec::new());
         }
+        let _turn = self.write_turn().await;
         // One statement: pick, lock and return. On PostgreSQL the pick skips rows another
         // fetch is locking right now, so concurrent workers never get the same task.
         let mut qb = QueryBuilder::<DB>::new(
@@ -473,6 +492,7 @@ impl Store for Backend {
     }
 
     async fn acquire_jobs(&self, owner: &str, now: i64, lock_until: i64, limit: i64) -> StoreResult<Vec<JobRow>> {
+        let _turn = self.write_turn().await;
         let sql = format!(
             "WITH picked AS (SELECT id FROM job WHERE due <= $1 AND suspended = $2 AND retries > 0 AND (lock_expiration IS NULL OR lock_expiration <= $1) ORDER BY due, id LIMIT $3{SKIP_LOCKED}) UPDATE job SET lock_owner = $4, lock_expiration = $5 WHERE id IN (SELECT id FROM picked) RETURNING *"
         );
@@ -499,6 +519,7 @@ impl Store for Backend {
     }
 
     async fn delete_history_before(&self, before: i64, limit: i64) -> StoreResult<u64> {
+        let _turn = self.write_turn().await;
         let mut tx = self.pool.begin_with(BEGIN).await?;
         let ids: Vec<String> = sqlx::query_scalar::<DB, String>(
             "SELECT id FROM hi_process_instance WHERE removal_time IS NOT NULL AND removal_time <= $1 ORDER BY removal_time LIMIT $2",

@@ -41,7 +41,7 @@ impl Backend {
             .acquire_timeout(Duration::from_secs(10))
             .connect(url)
             .await?;
-        Ok(Backend { pool })
+        Ok(Backend { pool, writer: None })
     }
 }
 

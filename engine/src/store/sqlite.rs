@@ -46,6 +46,9 @@ impl Backend {
             .acquire_timeout(Duration::from_secs(30))
             .connect_with(options)
             .await?;
-        Ok(Backend { pool })
+        Ok(Backend {
+            pool,
+            writer: Some(std::sync::Arc::new(tokio::sync::Mutex::new(()))),
+        })
     }
 }

@@ -1366,14 +1366,25 @@ impl Report<'_> {
                 "not measured".to_owned(),
             )),
         }
+        // The "from complete" read both ways: from the complete's answer (the
+        // wake-up itself), and from sending it (the complete's own commit included).
         for (name, h) in self.handoffs {
             out.push((
-                format!("hand-off p99 under 5 ms ({name})"),
+                format!("hand-off p99 under 5 ms ({name}, from the complete answer)"),
                 verdict(h.from_answer.1 < HANDOFF_TARGET_US),
                 format!(
                     "p99 {} ms, p50 {} ms",
                     ms(h.from_answer.1),
                     ms(h.from_answer.0)
+                ),
+            ));
+            out.push((
+                format!("hand-off p99 under 5 ms ({name}, from sending complete)"),
+                verdict(h.from_request.1 < HANDOFF_TARGET_US),
+                format!(
+                    "p99 {} ms, p50 {} ms",
+                    ms(h.from_request.1),
+                    ms(h.from_request.0)
                 ),
             ));
         }

@@ -64,6 +64,25 @@ pub struct AppState {
     pub config: Arc<RestConfig>,
 }
 
+/// A path procos does not serve: Camunda's error body for JAX-RS's `NotFoundException`,
+/// so that clients which read `message` on every error get one.
+async fn unknown_route() -> error::RestError {
+    error::RestError::new(
+        axum::http::StatusCode::NOT_FOUND,
+        "NotFoundException",
+        "HTTP 404 Not Found",
+    )
+}
+
+/// A served path with a method it does not take (JAX-RS's `NotAllowedException`).
+async fn method_not_allowed() -> error::RestError {
+    error::RestError::new(
+        axum::http::StatusCode::METHOD_NOT_ALLOWED,
+        "NotAllowedException",
+        "HTTP 405 Method Not Allowed",
+    )
+}
+
 /// The whole API as a router, ready to serve.
 pub fn app(engine: Arc<Engine>, config: RestConfig) -> Router {
     let limit = config.max_body_bytes;
@@ -78,6 +97,8 @@ pub fn app(engine: Arc<Engine>, config: RestConfig) -> Router {
         .nest("/engine-rest", api.clone())
         .nest("/engine-rest/engine/default", api)
         .merge(routes::engine::outside())
+        .fallback(unknown_route)
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(DefaultBodyLimit::max(limit))
         .with_state(state);
     // The routes sit behind a fallback so that the layers below also see requests for

@@ -450,11 +450,16 @@ async fn every_documented_route_is_served() {
             // A multipart body is not JSON: 400 from the route, which still proves it is there.
             let body = (method != "get" && method != "delete").then(|| json!({}));
             let reply = api.call(&method.to_uppercase(), &uri, body).await;
-            // The router's own answers have no body: 405 for an unknown method, 404 for an
-            // unknown path. Every route answers JSON or a documented empty status.
+            // The router's own answers are JAX-RS's exceptions: NotAllowedException (405)
+            // for an unknown method, NotFoundException (404) for an unknown path. Every
+            // route answers JSON or a documented empty status.
             assert_ne!(reply.status.as_u16(), 405, "{method} {path}");
             if reply.status.as_u16() == 404 {
-                assert!(!reply.bytes.is_empty(), "{method} {path} is not routed");
+                let body: Json = serde_json::from_slice(&reply.bytes).unwrap_or(Json::Null);
+                assert_ne!(
+                    body["message"], "HTTP 404 Not Found",
+                    "{method} {path} is not routed"
+                );
             }
             let content_type = reply
                 .headers
@@ -502,4 +507,25 @@ async fn with_authentication_the_document_says_so() {
         .get("401")
         .is_none());
     assert_eq!(doc["paths"]["/engine"]["get"]["security"], json!([]));
+}
+
+#[tokio::test]
+async fn unknown_paths_and_methods_get_camunda_error_bodies() {
+    let api = Api::new().await;
+    for path in [
+        "/engine-rest/incident/abc",
+        "/engine-rest/batch",
+        "/engine-rest/engine/default/process-definition/x/diagram",
+    ] {
+        let e = api
+            .call("GET", path, None)
+            .await
+            .error(404, "NotFoundException");
+        assert_eq!(e["message"], "HTTP 404 Not Found", "{path}");
+    }
+    let e = api
+        .call("DELETE", "/engine-rest/external-task/fetchAndLock", None)
+        .await
+        .error(405, "NotAllowedException");
+    assert_eq!(e["message"], "HTTP 405 Method Not Allowed");
 }

@@ -163,47 +163,44 @@ fn clock_ticks() -> f64 {
     }
 }
 
-/// CPU time (user + system) of a process so far, in seconds.
-fn cpu_secs(pid: u32) -> f64 {
-    let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-        return 0.0;
-    };
-    // Fields after the command name (which may hold spaces), from field 3 on.
-    let rest = text.rsplit_once(')').map_or("", |(_, r)| r);
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| {
+/// Fields of `/proc/<pid>/stat` after the command name (which may hold spaces), so that
+/// index 0 is field 3 (`state`); empty when the process is gone.
+fn stat_fields(pid: u32) -> Vec<String> {
+    std::fs::read_to_string(format!("/proc/{pid}/stat"))
+        .ok()
+        .and_then(|text| text.rsplit_once(')').map(|(_, rest)| rest.to_owned()))
+        .map(|rest| rest.split_whitespace().map(str::to_owned).collect())
+        .unwrap_or_default()
+}
+
+/// The sum of two clock-tick fields of `/proc/<pid>/stat` (1-based field numbers), in
+/// seconds; 0 when the process is gone.
+fn stat_secs(pid: u32, a: usize, b: usize) -> f64 {
+    let fields = stat_fields(pid);
+    let ticks = |field: usize| {
         fields
-            .get(i)
+            .get(field - 3)
             .and_then(|f| f.parse::<f64>().ok())
             .unwrap_or(0.0)
     };
-    // utime is field 14, stime 15; `rest` starts at field 3.
-    (ticks(11) + ticks(12)) / clock_ticks()
+    (ticks(a) + ticks(b)) / clock_ticks()
+}
+
+/// CPU time (user + system: `utime`, `stime`) of a process so far, in seconds.
+fn cpu_secs(pid: u32) -> f64 {
+    stat_secs(pid, 14, 15)
 }
 
 /// CPU time (user + system) of a process's children that have exited and been reaped
-/// (`cutime` + `cstime`), in seconds: where the CPU of a PostgreSQL backend goes once its
+/// (`cutime`, `cstime`), in seconds: where the CPU of a PostgreSQL backend goes once its
 /// client disconnects, as pgbench's do at the end of a run.
 fn reaped_children_cpu_secs(pid: u32) -> f64 {
-    let Ok(text) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-        return 0.0;
-    };
-    let rest = text.rsplit_once(')').map_or("", |(_, r)| r);
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|f| f.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    // cutime is field 16, cstime 17.
-    (ticks(13) + ticks(14)) / clock_ticks()
+    stat_secs(pid, 16, 17)
 }
 
 fn parent_of(pid: u32) -> Option<u32> {
-    let text = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
-    let rest = text.rsplit_once(')')?.1;
-    rest.split_whitespace().nth(1)?.parse().ok()
+    // `ppid` is field 4.
+    stat_fields(pid).get(1)?.parse().ok()
 }
 
 /// The postmaster and every process it started.

@@ -463,19 +463,6 @@ impl Store for Backend {
         Ok(rows)
     }
 
-    async fn instance_states(&self, ids: &[String]) -> StoreResult<Vec<(String, String)>> {
-        let mut out = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(MAX_IN_LIST) {
-            let mut qb = QueryBuilder::<DB>::new("SELECT id, state FROM process_instance WHERE id IN ");
-            let values: Vec<SqlValue> = chunk.iter().map(|s| SqlValue::Text(s.clone())).collect();
-            push_list(&mut qb, &values);
-            for row in qb.build().fetch_all(&self.pool).await? {
-                out.push((row.try_get(0)?, row.try_get(1)?));
-            }
-        }
-        Ok(out)
-    }
-
     async fn next_unlock(&self, topics: &[String], now: i64) -> StoreResult<Option<i64>> {
         if topics.is_empty() {
             return Ok(None);

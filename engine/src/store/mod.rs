@@ -298,8 +298,6 @@ pub trait Store: Send + Sync + 'static {
         req: &FetchRequest,
         now: i64,
     ) -> StoreResult<Vec<(ExternalTaskRow, Option<String>)>>;
-    /// The states of instances, for the variables returned with fetched tasks.
-    async fn instance_states(&self, ids: &[String]) -> StoreResult<Vec<(String, String)>>;
     /// When the next lock on one of `topics` expires (or a retry timeout elapses).
     async fn next_unlock(&self, topics: &[String], now: i64) -> StoreResult<Option<i64>>;
     /// Locks due jobs for `owner` until `lock_until`.
